@@ -1,0 +1,66 @@
+"""Readers: one per source, each turning a file into rows of a canonical table (see :mod:`dualthreat.tables`).
+
+``KINDS`` maps the ``dualthreat ingest KIND`` names to the file layouts a kind accepts; the layout of each
+file is recognised from its header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from dualthreat.ingest.base import FileRefused, Format, ReadResult, Rejection, pick_format, read_file
+from dualthreat.ingest.cns import MISSILE_TESTS, MISSILES
+from dualthreat.ingest.curated import EPISODES, INDICATORS
+from dualthreat.ingest.peacescience import (ALLIANCES, CAPABILITIES, MILITARY_SPENDING, RIVALRIES,
+                                            TERRITORIAL_THREAT)
+from dualthreat.ingest.pew import PEW
+from dualthreat.ingest.unga import IDEAL_POINTS, UN_ISSUES, UN_ROLL_CALLS, UN_VOTES
+from dualthreat.ingest.ungdc import read_speeches
+
+KINDS: dict[str, list[Format]] = {
+    "indicators": [INDICATORS],
+    "episodes": [EPISODES],
+    "votes": [UN_VOTES, UN_ROLL_CALLS, UN_ISSUES],
+    "ideal-points": [IDEAL_POINTS],
+    "missiles": [MISSILE_TESTS, MISSILES],
+    "pew": [PEW],
+    "sipri": [MILITARY_SPENDING],
+    "capabilities": [CAPABILITIES],
+    "alliances": [ALLIANCES],
+    "rivalries": [RIVALRIES],
+    "territorial-threat": [TERRITORIAL_THREAT],
+}
+# Kinds whose reader is not a tabular Format.
+SPECIAL: dict[str, Callable[[Path], ReadResult]] = {"speeches": read_speeches}
+
+KIND_HELP = {
+    "indicators": "curated figures (shared/data/curated/*.csv)",
+    "episodes": "coded decision episodes (shared/data/episodes/*.csv)",
+    "votes": "UN votes, roll calls or roll-call issues (unvotes package CSV or Parquet)",
+    "ideal-points": "UN ideal points (IdealpointsJuly2025.csv)",
+    "missiles": "CNS North Korea missile tests (tests_flat.en.csv) or missile list (missiles.en.csv)",
+    "speeches": "UN General Debate statements (ISO_NN_YYYY.txt files or a folder of them)",
+    "pew": "Pew favourability aggregates",
+    "sipri": "SIPRI military burden (Our World in Data CSV)",
+    "capabilities": "COW National Material Capabilities (cow_nmc.csv)",
+    "alliances": "ATOP directed dyad-years",
+    "rivalries": "strategic rivalries (tss_rivalries.csv)",
+    "territorial-threat": "latent territorial threat (terrthreat.csv)",
+}
+
+
+def all_kinds() -> list[str]:
+    return list(KINDS) + list(SPECIAL)
+
+
+def read(kind: str, path: Path, progress: Callable[[int], None] | None = None) -> ReadResult:
+    """Read one file (or folder, for speeches) of the given kind."""
+    if kind in SPECIAL:
+        return SPECIAL[kind](path)
+    if kind not in KINDS:
+        raise KeyError(kind)
+    return read_file(path, pick_format(path, KINDS[kind]), progress=progress)
+
+
+__all__ = ["KINDS", "FileRefused", "Format", "ReadResult", "Rejection", "all_kinds", "read"]

@@ -1,0 +1,116 @@
+"""Readers for the hand-collected files: curated indicators and coded decision episodes.
+
+Indicators follow ``shared/data/curated/README.md``: every row needs a source URL; the status markers at
+the start of a note (PRELIMINARY, APPROXIMATE, LOWER BOUND, CONFLICT) become the ``status`` column, and the
+choice between rows for one period is made later, by :mod:`dualthreat.measure.indicators`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dualthreat.ingest.base import Format, Record, RowError, choice, country, date, number, parse_date, text
+from dualthreat.ingest.periods import PERIOD_TYPES, period_bounds
+
+STATUS_MARKERS = {
+    "PRELIMINARY": "preliminary",
+    "APPROXIMATE": "approximate",
+    "LOWER BOUND": "lower_bound",
+    "CONFLICT": "conflict",
+}
+
+
+def status_of(note: str | None) -> str:
+    """``firm`` unless the note opens with one of the curated status markers."""
+    m = re.match(r"\s*(PRELIMINARY|APPROXIMATE|LOWER BOUND|CONFLICT)\b", note or "")
+    return STATUS_MARKERS[m.group(1)] if m else "firm"
+
+
+def _indicator(rec: Record) -> dict[str, Any]:
+    period_type = choice(rec, "period_type", PERIOD_TYPES)
+    period = text(rec, "period")
+    assert period_type is not None and period is not None
+    start, end = period_bounds(period_type, period)
+    url = text(rec, "source_url")
+    assert url is not None
+    if not re.match(r"https?://\S+$", url):
+        raise RowError("source_url", f"{url[:60]!r} is not an http(s) URL")
+    series = text(rec, "series")
+    assert series is not None
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", series):
+        raise RowError("series", f"{series[:40]!r} is not a snake_case series name")
+    note = text(rec, "note", required=False)
+    return {
+        "series": series,
+        "actor": country(rec, "actor", aggregates=True),
+        "target": country(rec, "target", aggregates=True, required=False),
+        "period_type": period_type,
+        "period": period,
+        "start_date": start,
+        "end_date": end,
+        "value": number(rec, "value", required=True, na={""}),
+        "unit": text(rec, "unit"),
+        "status": status_of(note),
+        "source_title": text(rec, "source_title"),
+        "source_date": text(rec, "source_date", required=False),
+        "note": note,
+        "source_url": url,
+    }
+
+
+INDICATORS = Format(
+    name="curated indicator table (shared/data/curated/*.csv)",
+    table="indicators",
+    dataset="curated",
+    required=("series", "actor", "target", "period_type", "period", "value", "unit", "source_title", "source_url",
+              "source_date", "note"),
+    convert=_indicator,
+    key=("series", "actor", "target", "period_type", "period", "value", "unit", "source_url"),
+)
+
+DIRECTIONS = ("toward_us", "toward_china", "hedge", "japan_rok_up", "japan_rok_down", "autonomy", "constrained")
+DOMAINS = ("alliance_scope", "alliance_contribution", "missile_defense", "economic_alignment", "china_policy",
+           "dprk_policy", "japan_rok_cooperation", "domestic_constraint", "identity_history")
+ACTORS = ("JPN", "KOR", "JPN-KOR")
+
+
+def _episode_date(rec: Record) -> tuple[Any, str]:
+    raw = text(rec, "date")
+    assert raw is not None
+    if re.fullmatch(r"\d{4}-\d{2}", raw):
+        return parse_date(raw + "-01", "date"), "month"
+    return date(rec, "date"), "day"
+
+
+def _episode(rec: Record) -> dict[str, Any]:
+    when, precision = _episode_date(rec)
+    episode_id = text(rec, "episode_id")
+    url = text(rec, "source_url", required=False)
+    if url is not None and not re.match(r"https?://\S+$", url):
+        raise RowError("source_url", f"{url[:60]!r} is not an http(s) URL")
+    return {
+        "episode_id": episode_id,
+        "date": when,
+        "date_precision": precision,
+        "actor": choice(rec, "actor", ACTORS),
+        "counterpart": country(rec, "counterpart", aggregates=True),
+        "domain": choice(rec, "domain", DOMAINS),
+        "decision": text(rec, "decision"),
+        "outcome": text(rec, "outcome", required=False),
+        "direction": choice(rec, "direction", DIRECTIONS),
+        "framework_drivers": text(rec, "framework_drivers", required=False),
+        "source_title": text(rec, "source_title", required=False),
+        "note": text(rec, "note", required=False),
+        "source_url": url,
+    }
+
+
+EPISODES = Format(
+    name="coded episode table (shared/data/episodes/calibration.csv)",
+    table="episodes",
+    dataset="episodes",
+    required=("episode_id", "date", "actor", "counterpart", "domain", "decision", "direction"),
+    convert=_episode,
+    key=("episode_id",),
+)

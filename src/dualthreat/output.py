@@ -1,0 +1,66 @@
+"""Printing tables: a Rich table for people, CSV or JSON for programs (``--format table|csv|json``)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+
+class OutputFormat(str, enum.Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def emit(rows: Sequence[dict[str, Any]], fmt: OutputFormat, title: str | None = None,
+         columns: Sequence[str] | None = None, max_width: int = 60) -> None:
+    """Print ``rows`` (a list of dicts) in the requested format."""
+    columns = list(columns or (rows[0].keys() if rows else []))
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps([{c: _plain(r.get(c)) for c in columns} for r in rows], ensure_ascii=False,
+                                    indent=1) + "\n")
+        return
+    if fmt is OutputFormat.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow(["" if r.get(c) is None else _plain(r.get(c)) for c in columns])
+        return
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for c in columns:
+        numeric = any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in rows)
+        table.add_column(c, justify="right" if numeric else "left", overflow="ellipsis", max_width=max_width)
+    for r in rows:
+        table.add_row(*[_cell(r.get(c), max_width) for c in columns])
+    console.print(table)
+
+
+def _cell(value: Any, max_width: int) -> Text:
+    """A cell as plain Text, so that brackets in the data are never read as Rich markup."""
+    if value is None:
+        return Text("—", style="dim")
+    if isinstance(value, float):
+        return Text(f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}")
+    text = str(_plain(value)).replace("\n", " ")
+    return Text(text if len(text) <= max_width else text[: max_width - 1] + "…")

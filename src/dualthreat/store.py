@@ -1,0 +1,191 @@
+"""The store: one DuckDB file holding the canonical tables.
+
+Loads are idempotent and atomic:
+
+* a file already loaded (same SHA-256, same table) adds nothing, and a row whose content is already stored
+  (whatever file it came from) is not stored twice;
+* every load runs in one transaction, so a process killed mid-load leaves the store as it was before
+  (DuckDB discards an uncommitted transaction when it replays its write-ahead log).
+
+The store path is ``--store PATH``, else ``$DUALTHREAT_STORE``, else ``./dualthreat.duckdb``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from dualthreat.ingest.base import ReadResult, Rejection
+from dualthreat.tables import TABLES
+
+DEFAULT_STORE = "dualthreat.duckdb"
+# Test hook: seconds to pause inside the load transaction, so that a test can kill the process there.
+FAULT_PAUSE_ENV = "DUALTHREAT_FAULT_PAUSE_IN_TRANSACTION"
+
+LOADS_SQL = """CREATE TABLE IF NOT EXISTS _loads (
+    load_id BIGINT, kind VARCHAR, file VARCHAR, sha256 VARCHAR, table_name VARCHAR,
+    rows_in BIGINT, loaded BIGINT, rejected BIGINT, added BIGINT, loaded_at TIMESTAMP)"""
+REJECTIONS_SQL = """CREATE TABLE IF NOT EXISTS _rejections (
+    load_id BIGINT, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR)"""
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message says what to do."""
+
+
+def resolve_store_path(option: str | Path | None = None) -> Path:
+    """``--store`` if given, else ``$DUALTHREAT_STORE``, else ``./dualthreat.duckdb``."""
+    return Path(option or os.environ.get("DUALTHREAT_STORE") or DEFAULT_STORE)
+
+
+@dataclass
+class LoadReport:
+    """What one file added to the store."""
+
+    file: str
+    table: str
+    rows_in: int
+    loaded: int
+    rejected: int
+    added: int
+    already_loaded: bool
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+class Store:
+    """A DuckDB file with the canonical tables and a log of every load."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = resolve_store_path(path)
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """Open the store; a read-only open requires the store to exist."""
+        if read_only and not self.exists():
+            raise StoreError(f"no store at {self.path}; run `dualthreat build` first (or pass --store PATH)")
+        try:
+            con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(f"the store {self.path} is in use by another process; wait for it to finish") from None
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path} is not a dualthreat store (DuckDB could not open it: {exc})") from None
+        if not read_only:
+            con.execute("BEGIN")
+            for table in TABLES.values():
+                con.execute(table.create_sql())
+            con.execute(LOADS_SQL)
+            con.execute(REJECTIONS_SQL)
+            con.execute("COMMIT")
+        return con
+
+    def load(self, results: list[ReadResult], kind: str) -> list[LoadReport]:
+        """Load the rows of ``results`` in one transaction; all of them or none."""
+        con = self.connect()
+        reports = []
+        try:
+            con.execute("BEGIN")
+            next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM _loads").fetchall()[0][0]
+            for result in results:
+                reports.append(self._load_one(con, result, kind, next_id))
+                next_id += 1
+            pause = float(os.environ.get(FAULT_PAUSE_ENV, "0") or 0)
+            if pause > 0:
+                print("dualthreat: pausing inside the load transaction (fault-injection test hook)",
+                      file=sys.stderr, flush=True)
+                time.sleep(pause)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+        return reports
+
+    def _load_one(self, con: duckdb.DuckDBPyConnection, result: ReadResult, kind: str, load_id: int) -> LoadReport:
+        table = TABLES[result.table]
+        seen = con.execute(
+            "SELECT count(*) FROM _loads WHERE sha256 = ? AND table_name = ?", [result.sha256, result.table]
+        ).fetchall()[0][0]
+        report = LoadReport(result.file, result.table, result.rows_in, result.loaded, result.rejected, 0,
+                            bool(seen), result.rejections)
+        if seen:
+            return report
+        staged = result.rows.select(table.column_names).cast(table.arrow_schema())
+        con.register("staged", staged)
+        # Rows whose content (all columns but the file and line they came from) is already stored are skipped.
+        content = [c for c in table.column_names if c not in ("source_file", "source_line", "dataset")]
+        on = " AND ".join(f's."{c}" IS NOT DISTINCT FROM t."{c}"' for c in content)
+        before = con.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0]
+        con.execute(f'INSERT INTO "{table.name}" SELECT s.* FROM staged s ANTI JOIN "{table.name}" t ON {on}')
+        report.added = con.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0] - before
+        con.unregister("staged")
+        con.execute(
+            "INSERT INTO _loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, kind, result.file, result.sha256, result.table, result.rows_in, result.loaded,
+             result.rejected, report.added, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)],
+        )
+        if result.rejections:
+            con.executemany(
+                "INSERT INTO _rejections VALUES (?, ?, ?, ?, ?)",
+                [[load_id, r.file, r.line, r.field, r.reason] for r in result.rejections],
+            )
+        return report
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Each canonical table: rows, time coverage, datasets and number of distinct source URLs."""
+        con = self.connect(read_only=True)
+        try:
+            present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            out = []
+            for table in TABLES.values():
+                if table.name not in present:
+                    continue
+                rows, start, end, datasets, urls, no_url = con.execute(
+                    f"""SELECT count(*), {table.start}, {table.end}, string_agg(DISTINCT dataset, ', '),
+                               count(DISTINCT source_url), count(*) FILTER (WHERE source_url IS NULL)
+                        FROM "{table.name}" """
+                ).fetchall()[0]
+                out.append({
+                    "table": table.name,
+                    "rows": rows,
+                    "start": start.isoformat() if start else None,
+                    "end": end.isoformat() if end else None,
+                    "datasets": datasets or "",
+                    "source_urls": urls,
+                    "rows_without_url": no_url,
+                    "description": table.description,
+                })
+            return out
+        finally:
+            con.close()
+
+    def read_table(self, name: str, limit: int | None = None) -> pa.Table:
+        """Rows of one table (all of them, or the first ``limit``), as Arrow."""
+        if name not in TABLES and name not in ("_loads", "_rejections"):
+            raise StoreError(f"no table {name!r}; run `dualthreat data list` to see the tables")
+        con = self.connect(read_only=True)
+        try:
+            sql = f'SELECT * FROM "{name}"' + (f" LIMIT {int(limit)}" if limit is not None else "")
+            return con.execute(sql).fetch_arrow_table()
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """Run a read-only SQL query against the store."""
+        con = self.connect(read_only=True)
+        try:
+            return con.execute(sql, params or []).fetch_arrow_table()
+        finally:
+            con.close()
