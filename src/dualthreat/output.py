@@ -23,6 +23,8 @@ class OutputFormat(str, enum.Enum):
 
 console = Console()
 err_console = Console(stderr=True)
+if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+    console.width = max(console.width, 140)
 
 
 def _plain(value: Any) -> Any:

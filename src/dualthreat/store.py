@@ -37,6 +37,13 @@ REJECTIONS_SQL = """CREATE TABLE IF NOT EXISTS _rejections (
     load_id BIGINT, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR)"""
 
 
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pa.Table:
+    """A query's result as an Arrow table (DuckDB 2 names it ``to_arrow_table``, 1.x ``arrow``)."""
+    rel = con.sql(sql, params=params or None)
+    fetch = getattr(rel, "to_arrow_table", None) or rel.arrow
+    return fetch()
+
+
 class StoreError(Exception):
     """The store cannot be opened or used; the message says what to do."""
 
@@ -178,7 +185,7 @@ class Store:
         con = self.connect(read_only=True)
         try:
             sql = f'SELECT * FROM "{name}"' + (f" LIMIT {int(limit)}" if limit is not None else "")
-            return con.execute(sql).fetch_arrow_table()
+            return _arrow(con, sql)
         finally:
             con.close()
 
@@ -186,6 +193,6 @@ class Store:
         """Run a read-only SQL query against the store."""
         con = self.connect(read_only=True)
         try:
-            return con.execute(sql, params or []).fetch_arrow_table()
+            return _arrow(con, sql, params)
         finally:
             con.close()

@@ -1,0 +1,1 @@
+"""Measurement: small functions that each turn stored tables into one documented measure."""

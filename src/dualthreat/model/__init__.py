@@ -1,0 +1,5 @@
+"""The framework: threat components, mediator, posture (see :class:`DualThreatModel`)."""
+
+from dualthreat.model.dualthreat import DualThreatModel
+
+__all__ = ["DualThreatModel"]

@@ -1,0 +1,78 @@
+"""Posture: where each ally stands between the patron and China, and the reach of its alliance.
+
+A tidy table with one row per ally, year, measure and partner:
+
+* ``ideal_point_distance`` to the patron and to China (Bailey, Strezhnev & Voeten 2017), 90% interval;
+* ``vote_agreement`` and ``vote_kappa`` with the patron and with China, for all roll calls, the US State
+  Department's important votes and each issue (see :mod:`dualthreat.measure.unga`);
+* ``alignment_gap``: distance to China minus distance to the patron (ideal points; positive = closer to
+  the patron), and agreement with the patron minus agreement with China (votes);
+* ``alliance_scope``: regional and global reach, from the alliance-scope decisions in the coded episodes
+  (the coding and the text it rests on: ``resources/episode_scope.csv``).
+"""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from dualthreat.measure.unga import ideal_point_distance, vote_agreement
+from dualthreat.store import Store
+from dualthreat.theater import Theater
+
+COLUMNS = ["ally", "year", "measure", "partner", "subset", "value", "lower", "upper", "n", "source"]
+
+
+def episode_scope(store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The scope of each ally's alliance after each coded alliance-scope decision."""
+    text = resources.files("dualthreat").joinpath("resources/episode_scope.csv").read_text("utf-8")
+    coding = pd.DataFrame(list(csv.DictReader(text.splitlines())))
+    ep = store.query("SELECT episode_id, date FROM episodes").to_pandas()
+    df = coding.merge(ep, on="episode_id", how="inner")
+    if as_of is not None:
+        df = df[pd.to_datetime(df["date"]) < as_of]
+    df["regional"] = df["regional"].astype(int)
+    df["global"] = df["global"].astype(int)
+    return df.sort_values("date").reset_index(drop=True)
+
+
+def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    partners = (theater.patron, "CHN") if "CHN" in theater.sources else (theater.patron,)
+    frames = []
+    dist = ideal_point_distance(store, theater.allies, partners)
+    frames.append(pd.DataFrame({"ally": dist.ally, "year": dist.year, "measure": "ideal_point_distance",
+                                "partner": dist.partner, "subset": "all", "value": dist.distance,
+                                "lower": dist.distance_lower, "upper": dist.distance_upper, "n": np.nan,
+                                "source": "ideal_points"}))
+    if len(partners) == 2:
+        wide = dist.pivot_table(index=["ally", "year"], columns="partner", values="distance").dropna().reset_index()
+        frames.append(pd.DataFrame({"ally": wide.ally, "year": wide.year, "measure": "alignment_gap",
+                                    "partner": f"{partners[1]}-{partners[0]}", "subset": "ideal_points",
+                                    "value": wide[partners[1]] - wide[partners[0]], "lower": np.nan,
+                                    "upper": np.nan, "n": np.nan, "source": "ideal_points"}))
+    votes = vote_agreement(store, theater.allies, partners)
+    for measure, col in (("vote_agreement", "agreement"), ("vote_kappa", "kappa")):
+        frames.append(pd.DataFrame({"ally": votes.ally, "year": votes.year, "measure": measure,
+                                    "partner": votes.partner, "subset": votes.subset, "value": votes[col],
+                                    "lower": votes[f"{col}_lower"], "upper": votes[f"{col}_upper"],
+                                    "n": votes.n, "source": "un_votes"}))
+    if len(partners) == 2 and not votes.empty:
+        w = votes[votes.subset == "all"].pivot_table(index=["ally", "year"], columns="partner",
+                                                     values="agreement").dropna().reset_index()
+        frames.append(pd.DataFrame({"ally": w.ally, "year": w.year, "measure": "alignment_gap",
+                                    "partner": f"{partners[0]}-{partners[1]}", "subset": "vote_agreement",
+                                    "value": w[partners[0]] - w[partners[1]], "lower": np.nan, "upper": np.nan,
+                                    "n": np.nan, "source": "un_votes"}))
+    scope = episode_scope(store, as_of)
+    for flag in ("regional", "global"):
+        frames.append(pd.DataFrame({"ally": scope.ally, "year": pd.to_datetime(scope.date).dt.year,
+                                    "measure": f"alliance_scope_{flag}", "partner": theater.patron,
+                                    "subset": scope.episode_id, "value": scope[flag].astype(float),
+                                    "lower": np.nan, "upper": np.nan, "n": np.nan, "source": "episodes"}))
+    out = pd.concat(frames, ignore_index=True)[COLUMNS]
+    if as_of is not None:
+        out = out[out.year < as_of.year]
+    return out.sort_values(["ally", "measure", "partner", "subset", "year"]).reset_index(drop=True)
