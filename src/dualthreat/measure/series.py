@@ -63,7 +63,7 @@ def _periodic(frame: pd.DataFrame, count_like: bool) -> pd.DataFrame:
     start = frame["start_date"].map(month)
     end = frame["end_date"].map(month)
     months = (end - start).map(lambda d: d.n) + 1
-    out = pd.DataFrame({"end": end.values, "months": months.values, "raw": frame["value"].values})
+    out = pd.DataFrame({"end": end.to_numpy(), "months": months.to_numpy(), "raw": frame["value"].to_numpy()})
     if "low" in frame:
         out["low"], out["high"] = frame["low"].values, frame["high"].values
     out = out[(out["months"] >= 1) & (out["months"] <= 12)]

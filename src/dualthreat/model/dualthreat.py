@@ -86,9 +86,11 @@ class DualThreatModel:
                     continue
                 # one series per indicator for standardisation; one model column per aggregation length
                 allv = obs.groupby("end")["value"].mean()
-                _, mean, sd, label = standardise(allv, reference)
+                kept, mean, sd, label = standardise(allv, reference)
                 info.update(reference_mean=mean, reference_sd=sd, standardised_on=label)
                 indicator_rows.append(info)
+                obs = obs[obs["end"] >= kept.index.min()] if len(kept) else obs.iloc[:0]
+                info["observations_used"] = len(obs)
                 for length, g in obs.groupby("months"):
                     vals = g.groupby("end")["value"].mean()
                     columns.append(Column(ind.id, int(length), float(ind.sign), (vals - mean) / sd,

@@ -149,13 +149,20 @@ class ComponentFit:
 
 
 def standardise(values: pd.Series, reference: tuple[pd.Period, pd.Period]) -> tuple[pd.Series, float, float, str]:
-    """z-scores against the observations inside the reference window; an indicator with fewer than three
-    there is standardised on its first three observations, and says so."""
-    inside = values[(values.index >= reference[0]) & (values.index <= reference[1])].dropna()
+    """z-scores against the observations inside the reference window.
+
+    An indicator with fewer than three observations there is standardised on its first three observations
+    instead, and enters the model only from the third one on (the first two serve as the basis): so no
+    estimate ever depends on data published after it."""
+    values = values.dropna().sort_index()
+    inside = values[(values.index >= reference[0]) & (values.index <= reference[1])]
     basis, label = inside, "reference window"
     if len(inside) < MIN_REFERENCE_OBS:
-        basis, label = values.dropna().iloc[:MIN_REFERENCE_OBS], "first observations"
-    mean = float(basis.mean())
+        basis, label = values.iloc[:MIN_REFERENCE_OBS], "first observations"
+        if len(basis) < MIN_REFERENCE_OBS:  # not enough published yet to put it on a scale
+            return values.iloc[:0], float("nan"), float("nan"), "too few observations"
+        values = values[values.index >= basis.index[-1]]
+    mean = float(basis.mean()) if len(basis) else 0.0
     sd = float(basis.std(ddof=1)) if len(basis) > 1 else 0.0
     if not np.isfinite(sd) or sd < 1e-9:
         sd = 1.0
