@@ -3,7 +3,7 @@
 An observation is a value that covers ``months`` consecutive months ending in month ``end`` (1 for a monthly
 figure, 6 for a half year, 12 for a calendar or Japanese fiscal year). The threat model treats it as the
 average of the latent monthly threat over those months, so an annual figure constrains its year without being
-spread into invented monthly variation (Harvey 1989, ch. 6, on temporal aggregation in state-space models).
+spread into invented monthly variation (Harvey 1989, on temporal aggregation in state-space models).
 
 Scales:
 

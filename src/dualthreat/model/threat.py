@@ -1,7 +1,7 @@
 """One threat component T[ally, level, source] as a latent monthly series, from mixed-frequency indicators.
 
 The model (a local level with temporal aggregation; Harvey 1989, *Forecasting, Structural Time Series Models
-and the Kalman Filter*, §6.3; Durbin & Koopman 2012, *Time Series Analysis by State Space Methods*, §4):
+and the Kalman Filter*; Durbin & Koopman 2012, *Time Series Analysis by State Space Methods*):
 
     x_t = x_{t-1} + eta_t,                eta_t ~ N(0, q)             latent threat, month t
     y_{i,t} = s_i * mean(x_{t-L_i+1..t}) + eps_{i,t},  eps ~ N(0, r_i)   indicator i, covering L_i months
