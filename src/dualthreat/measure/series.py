@@ -13,8 +13,9 @@ Scales:
   its month, and the model's estimated observation noise decides how much one month moves the threat;
 * percentages, shares and ratios are used as they are.
 
-A figure counts as published at the end of its period plus ``PUBLICATION_LAG_MONTHS``; ``as_of`` leaves out
-every observation published on or after it (no look-ahead).
+A figure counts as published at the end of its period plus ``PUBLICATION_LAG_MONTHS``; a dated event is known
+the day it happens. ``as_of`` leaves out every figure published, and every event dated, on or after it (no
+look-ahead); the month of ``as_of`` itself then holds the events of its first days.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dualthreat.store import Store
 from dualthreat.theater import Indicator, Theater
 
 PUBLICATION_LAG_MONTHS = 1
+EVENT_SCALE = "log1p(events in the month)"
 COUNT_UNITS = {"count", "count_approx", "days", "ship_count_cumulative", "occasions", "launch_events", "missiles"}
 
 # Named series of the missile-test table (CNS): which tests each counts.
@@ -55,7 +57,7 @@ def _event_counts(dates: pd.Series, first: pd.Period, last: pd.Period) -> pd.Dat
     counts = pd.Series([month(d) for d in dates], dtype="period[M]").value_counts()
     per_month = counts.reindex(months, fill_value=0).astype(float)
     return pd.DataFrame({"end": months, "months": 1, "raw": per_month.values,
-                         "value": np.log1p(per_month.values), "scale": "log1p(events in the month)"})
+                         "value": np.log1p(per_month.values), "scale": EVENT_SCALE})
 
 
 def _periodic(frame: pd.DataFrame, count_like: bool) -> pd.DataFrame:
@@ -108,6 +110,8 @@ def observations(store: Store, indicator: Indicator, theater: Theater, last: pd.
                              f"(one of {', '.join(MISSILE_SERIES)})")
         dates = store.query(f"SELECT t.test_date FROM missile_tests t LEFT JOIN missile_types m USING (missile) "
                             f"WHERE {where}").to_pandas()["test_date"]
+        if as_of is not None:
+            dates = dates[pd.to_datetime(dates) < as_of]
         coverage = store.query("SELECT min(test_date) AS a, max(test_date) AS b FROM missile_tests").to_pandas()
         if coverage["a"].isna().all():
             obs = pd.DataFrame(columns=["end", "months", "raw", "value", "scale"])
@@ -138,4 +142,5 @@ def observations(store: Store, indicator: Indicator, theater: Theater, last: pd.
     else:
         raise ValueError(f"{indicator.id}: the threat model cannot read table {t!r} yet")
     obs = obs[obs["end"] <= last] if not obs.empty else obs
-    return _observed_before(obs.reset_index(drop=True), as_of)
+    dated = not obs.empty and obs["scale"].iloc[0] == EVENT_SCALE
+    return obs.reset_index(drop=True) if dated else _observed_before(obs.reset_index(drop=True), as_of)

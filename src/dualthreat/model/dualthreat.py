@@ -39,20 +39,28 @@ class DualThreatModel:
     reference : the reference window ("YYYY-MM", "YYYY-MM") for standardisation and parameter estimation.
     as_of : a date; only data published before it are used (no look-ahead).
     level : coverage of the bands (default 0.90).
+    with_posture : also compute the posture measures (skip them when only threats are needed).
     """
 
     def __init__(self, theater: Theater | None = None, start: str = "1995-01", end: str | None = None,
                  reference: tuple[str, str] = ("1996-01", "2015-12"), as_of: str | None = None,
-                 level: float = 0.90) -> None:
+                 level: float = 0.90, with_posture: bool = True) -> None:
         self.theater = theater
         self.start = start
         self.end = end
         self.reference = reference
         self.as_of = as_of
         self.level = level
+        self.with_posture = with_posture
 
     # ------------------------------------------------------------------------------------------------
     def fit(self, store: Store) -> DualThreatModel:
+        if store._reader is None:
+            with store:
+                return self._fit(store)
+        return self._fit(store)
+
+    def _fit(self, store: Store) -> DualThreatModel:
         from scipy.stats import norm
 
         from dualthreat.model.mediator import mediator
@@ -112,7 +120,7 @@ class DualThreatModel:
             weights, on=["ally", "level", "source", "indicator"], how="left")
         self.gaps_ = self._gaps()
         self.mediator_ = mediator(self, store)
-        self.posture_ = posture(theater, store, as_of)
+        self.posture_ = posture(theater, store, as_of) if self.with_posture else None
         return self
 
     # ------------------------------------------------------------------------------------------------
@@ -125,7 +133,7 @@ class DualThreatModel:
                 "UNION ALL SELECT max(test_date) FROM missile_tests)").to_pandas()["d"]
             last = month(dates.iloc[0]) if dates.notna().all() else pd.Period("2016-02", freq="M")
         if as_of is not None:
-            last = min(last, month(as_of) - 1)
+            last = min(last, month(as_of))  # the month of as_of holds the events before it
         return last
 
     def _observed_counts(self, columns: list[Column]) -> pd.Series:

@@ -170,6 +170,20 @@ def standardise(values: pd.Series, reference: tuple[pd.Period, pd.Period]) -> tu
     return (values - mean) / sd, mean, sd, label
 
 
+_ESTIMATES: dict[tuple, np.ndarray] = {}
+
+
+def _estimate(ref_endog: np.ndarray, lengths: tuple, signs: tuple, fixed: tuple) -> np.ndarray:
+    """Maximum-likelihood q and r on the reference window (memoised: the same data give the same fit)."""
+    key = (ref_endog.shape, np.nan_to_num(ref_endog, nan=np.inf).tobytes(), lengths, signs, fixed)
+    if key not in _ESTIMATES:
+        model = AggregatedLocalLevel(ref_endog, list(lengths), list(signs), list(fixed))
+        _ESTIMATES[key] = np.asarray(model.fit(disp=False, maxiter=200, method="lbfgs").params)
+        if len(_ESTIMATES) > 512:
+            _ESTIMATES.pop(next(iter(_ESTIMATES)))
+    return _ESTIMATES[key].copy()
+
+
 def fit_component(columns: list[Column], months: pd.PeriodIndex,
                   reference: tuple[pd.Period, pd.Period]) -> ComponentFit:
     """Estimate q and r on the reference window, then filter and smooth over ``months``."""
@@ -182,9 +196,7 @@ def fit_component(columns: list[Column], months: pd.PeriodIndex,
     fixed = [int(np.isfinite(endog[in_ref, i]).sum()) < 5 for i in range(len(columns))]
     ref_endog = endog[in_ref]
     if np.isfinite(ref_endog).sum() >= 5:
-        ref_model = AggregatedLocalLevel(ref_endog, lengths, signs, fixed)
-        res = ref_model.fit(disp=False, maxiter=200, method="lbfgs")
-        params = np.asarray(res.params)
+        params = _estimate(ref_endog, tuple(lengths), tuple(signs), tuple(fixed))
     else:
         params = np.array([0.05] + [R_DEFAULT] * len(columns))
     model = AggregatedLocalLevel(endog, lengths, signs, [True] * len(columns))

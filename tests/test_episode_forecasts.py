@@ -1,0 +1,123 @@
+"""Out-of-time episode forecasts: the JSON contract, scoring rules, and no look-ahead."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dualthreat.cli import app
+from dualthreat.defaults import build
+from dualthreat.evaluate.episodes import base_rate, evaluate, scores
+from dualthreat.store import Store
+
+KEEP = 14  # stored calibration episodes kept in the test store (the fits per episode date dominate runtime)
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory) -> Path:
+    """The default dataset with only the first episodes of 2008-2016 stored, to keep the tests fast."""
+    path = tmp_path_factory.mktemp("episodes") / "store.duckdb"
+    build(Store(path))
+    con = duckdb.connect(str(path))
+    con.execute("DELETE FROM episodes WHERE date < DATE '2008-01-01'")
+    con.execute(f"DELETE FROM episodes WHERE episode_id NOT IN "
+                f"(SELECT episode_id FROM episodes ORDER BY date LIMIT {KEEP})")
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def episode_file(tmp_path_factory) -> Path:
+    """Three later calibration episodes (taken from the default dataset) in a file with an extra column,
+    which must be ignored."""
+    import pyarrow.parquet as pq
+
+    from dualthreat.defaults import default_data_dir
+
+    path = tmp_path_factory.mktemp("file") / "later.csv"
+    ep = pq.read_table(default_data_dir() / "episodes.parquet").to_pandas()
+    ep = ep[ep.episode_id.isin(["C040", "C045", "C046"])]
+    out = ep[["episode_id", "date", "actor", "counterpart", "domain", "decision", "outcome", "direction",
+              "framework_drivers"]].copy()
+    out["extra_column"] = "ignored"
+    out.to_csv(path, index=False)
+    return path
+
+
+def test_scoring_rules_by_hand():
+    classes = ["a", "b", "c"]
+    p = np.array([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3]])
+    s = scores(p, ["a", "c"], classes)
+    # Brier: (0.3^2 + 0.2^2 + 0.1^2) = 0.14 and (0.2^2 + 0.5^2 + 0.7^2) = 0.78 -> mean 0.46
+    assert s["brier"] == pytest.approx(0.46)
+    assert s["log_loss"] == pytest.approx(-(np.log(0.7) + np.log(0.3)) / 2)
+    assert s["accuracy"] == pytest.approx(0.5)
+
+
+def test_base_rate_is_a_smoothed_distribution():
+    import pandas as pd
+
+    train = pd.DataFrame({"actor": ["KOR"] * 4 + ["JPN"] * 2, "domain": ["china_policy"] * 3 + ["x"] * 3,
+                          "direction": ["hedge", "hedge", "toward_us", "toward_us", "toward_us", "toward_us"]})
+    p = base_rate(train, "KOR", "china_policy", ["toward_us", "hedge", "autonomy"])
+    assert p.sum() == pytest.approx(1.0)
+    assert p[1] > p[0] > p[2] > 0  # hedge most likely for Korea's China policy; nothing impossible
+
+
+def test_evaluate_json_contract_on_a_file_of_the_calibration_format(small_store, episode_file):
+    result = CliRunner().invoke(app, ["episodes", "evaluate", "--episodes", str(episode_file), "--min-train", "5",
+                                      "--store", str(small_store), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["n"] == 3
+    for key in ("brier", "log_loss", "accuracy"):
+        assert np.isfinite(out[key])
+        for base in ("base_rate", "single_threat"):
+            assert np.isfinite(out["baselines"][base][key])
+    assert [e["id"] for e in out["episodes"]] == ["C040", "C045", "C046"]
+    for e in out["episodes"]:
+        assert sum(e["predicted"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert e["observed"] in e["predicted"]
+        assert e["date"] and e["n_train"] >= 5
+
+
+def test_a_refused_episode_file_exits_2(tmp_path, small_store):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id;date;actor\n1;2015-01-01;JPN\n")
+    result = CliRunner().invoke(app, ["episodes", "evaluate", "--episodes", str(bad), "--store", str(small_store)])
+    assert result.exit_code == 2
+    assert "refused" in result.output
+
+
+def test_changing_data_after_an_episode_does_not_change_its_forecast(small_store, tmp_path):
+    first = evaluate(Store(small_store), None, min_train=5)
+    cutoff = first.episodes[len(first.episodes) // 2]
+    # tamper with everything dated after the cutoff episode: new missile tests, changed curated figures,
+    # and a later episode with a different direction
+    changed = tmp_path / "changed.duckdb"
+    shutil.copy(small_store, changed)
+    con = duckdb.connect(str(changed))
+    con.execute("INSERT INTO missile_tests (test_date, date_precision, missile, outcome, dataset) "
+                f"SELECT DATE '{cutoff['date']}' + INTERVAL (i) DAY, 'day', 'scud-b', 'success', 'tamper' "
+                "FROM range(1, 400, 7) t(i)")
+    con.execute(f"UPDATE indicators SET value = value * 10 + 999 WHERE start_date > DATE '{cutoff['date']}'")
+    con.execute(f"UPDATE ideal_points SET ideal_point = -ideal_point WHERE year > year(DATE '{cutoff['date']}')")
+    con.execute(f"UPDATE episodes SET direction = 'toward_china' WHERE date > DATE '{cutoff['date']}'")
+    con.close()
+    second = evaluate(Store(changed), None, min_train=5)
+    before = {e["id"]: e for e in first.episodes if e["date"] <= cutoff["date"]}
+    after = {e["id"]: e for e in second.episodes if e["date"] <= cutoff["date"]}
+    assert before and before.keys() == after.keys()
+    for k in before:
+        assert after[k]["predicted"] == before[k]["predicted"], k
+        assert after[k]["features"] == before[k]["features"], k
+    # and the tampering did reach the later episodes (the test can fail)
+    later = [e["id"] for e in first.episodes if e["date"] > cutoff["date"]]
+    assert any(first.episodes[i]["features"] != second.episodes[i]["features"]
+               for i, e in enumerate(first.episodes) if e["id"] in later)
