@@ -302,6 +302,36 @@ def mediator(ally: AllyOpt = None, smoothed: Annotated[bool, typer.Option("--smo
     emit(_records(m[cols]), fmt, title="Mediator (table view: Decembers and the last month)")
 
 
+@app.command()
+def hypotheses(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table,
+               only: Annotated[Optional[str], typer.Option("--id", help="Only this hypothesis (e.g. H3).",
+                                                           show_default=False)] = None) -> None:
+    """Every proposition of the paper tested against the record: estimate, 90% interval, verdict, N.
+
+    Verdicts: supported (the interval excludes zero in the direction the paper claims), contradicted (it
+    excludes zero the other way), inconclusive (it does not, N is too small, or the data cannot test it,
+    in which case `data_needed` says which data would). See docs/evaluation.md.
+    """
+    from dualthreat.evaluate.hypotheses import evaluate_hypotheses
+    from dualthreat.store import Store, StoreError
+
+    try:
+        with _progress() as progress:
+            progress.add_task("testing the hypotheses", total=None)
+            results = [r.as_dict() for r in evaluate_hypotheses(Store(store))]
+    except StoreError as exc:
+        _fail(str(exc))
+    if only:
+        results = [r for r in results if r["id"] == only.upper()]
+    if fmt is OutputFormat.table:
+        emit(results, fmt, title="The paper's hypotheses against the record",
+             columns=["id", "verdict", "estimate", "lower", "upper", "n", "evidence"], max_width=90)
+        counts = {v: sum(r["verdict"] == v for r in results) for v in ("supported", "contradicted", "inconclusive")}
+        console.print(", ".join(f"{n} {v}" for v, n in counts.items()))
+    else:
+        emit(results, fmt)
+
+
 episodes_app = typer.Typer(help="Coded alliance decisions: list them, forecast them out of time.",
                             no_args_is_help=True)
 app.add_typer(episodes_app, name="episodes")
