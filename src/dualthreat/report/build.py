@@ -1,0 +1,243 @@
+"""The comparative report's content: sections that follow the paper, each with sentences generated from the
+computed values, charts and tables. Renderers (:mod:`dualthreat.report.render`) turn it into one
+self-contained HTML file or a Markdown file with SVG charts.
+
+No number in a sentence is typed: every one is formatted from a value computed here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from dualthreat import __version__
+from dualthreat.report import charts
+from dualthreat.store import Store
+
+LEVEL_NAMES = {"local": "local", "systemic": "systemic"}
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    charts: list[tuple[str, str, alt.TopLevelMixin]] = field(default_factory=list)  # (id, caption, chart)
+    tables: list[Table] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    title: str
+    generated: str
+    summary: list[str]
+    sections: list[Section]
+    verdict_counts: dict[str, int]
+    latest: pd.DataFrame
+
+
+def _f(x: float | None, fmt: str = "+.2f") -> str:
+    return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else format(x, fmt)
+
+
+def _band(row: Any) -> str:
+    return f"{_f(row['mean'])} [{_f(row['lower'])}, {_f(row['upper'])}]"
+
+
+def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
+    return df[columns].replace({np.nan: None}).to_dict("records")
+
+
+# --------------------------------------------------------------------------------------------------------
+
+def threat_section(model: Any) -> tuple[Section, pd.DataFrame]:
+    th = model.theater_
+    latest = model.latest(smoothed=False)
+    month = latest.month.iloc[0]
+    s = Section("threats", "Threat perceptions and alliance motivations")
+    for ally in th.allies:
+        a = latest[latest.ally == ally].sort_values("mean", ascending=False)
+        top = a.iloc[0]
+        s.paragraphs.append(
+            f"In {month}, {th.label(ally)}'s highest threat component is {top.level} {th.label(top.source)} at "
+            f"{_band(top)} (filtered, z-score against 1996-2015, 90% band); its lowest is "
+            f"{a.iloc[-1].level} {th.label(a.iloc[-1].source)} at {_band(a.iloc[-1])}.")
+    s.paragraphs.append(
+        "Each panel shows one component of the 2x2 matrix (level x source) for both allies: the smoothed estimate "
+        "(all data) with its 90% band. Zero is the 1996-2015 average of the component's indicators; a band that "
+        "widens marks months with no data. Method: docs/threat-model.md.")
+    s.charts.append(("threat-matrix", "The 2x2 threat matrix of each ally over time (smoothed, 90% bands)",
+                     charts.threat_matrix(model.threats_)))
+    rows = []
+    for ally in th.allies:
+        for level in th.levels:
+            row: dict[str, Any] = {"ally": ally, "level": level}
+            for source in th.sources:
+                r = latest[(latest.ally == ally) & (latest.level == level) & (latest.source == source)].iloc[0]
+                row[th.label(source)] = _band(r)
+            rows.append(row)
+    s.tables.append(Table(f"Latest state ({month}, filtered)", ["ally", "level", *[th.label(x) for x in th.sources]],
+                          rows))
+    expl = []
+    for (ally, level, source) in th.components():
+        c = model.explain(ally, level, source, month)
+        for r in c.head(2).itertuples():
+            expl.append({"component": f"{ally} · {level} · {source}", "indicator": r.indicator,
+                         "contribution": _f(r.contribution), "observations used": int(r.observations_used)})
+    s.tables.append(Table(f"What fed each component in {month} (the two largest contributions)",
+                          ["component", "indicator", "contribution", "observations used"], expl))
+    if len(model.gaps_):
+        s.tables.append(Table("Periods without data (no observation in the previous 24 months)",
+                              list(model.gaps_.columns), _records(model.gaps_, list(model.gaps_.columns))))
+    return s, latest
+
+
+def alliance_section(model: Any, evaluation: Any, episodes: pd.DataFrame) -> Section:
+    th = model.theater_
+    p = model.posture_
+    s = Section("alliance", "Defining the alliance and managing China")
+    dist = p[p.measure == "ideal_point_distance"].pivot_table(index=["ally", "year"], columns="partner",
+                                                               values="value").dropna().reset_index()
+    for ally in th.allies:
+        g = dist[(dist.ally == ally) & (dist.year >= 1991)].sort_values("year")
+        if len(g) >= 2:
+            first, last = g.iloc[0], g.iloc[-1]
+            s.paragraphs.append(
+                f"In {int(last.year)}, {th.label(ally)}'s UN ideal point lay {_f(last['CHN'], '.2f')} from China's and "
+                f"{_f(last[th.patron], '.2f')} from the {th.label(th.patron)}'s (in {int(first.year)}: "
+                f"{_f(first['CHN'], '.2f')} and {_f(first[th.patron], '.2f')}).")
+    s.charts.append(("posture-distance", "UN ideal-point distance to the US and to China (90% intervals)",
+                     charts.posture_distance(p)))
+    s.charts.append(("posture-kappa", "Chance-corrected UNGA vote agreement (Cohen's kappa) with the US and China",
+                     charts.posture_kappa(p)))
+    med = model.mediator_
+    last = med[(med.estimate == "filtered") & med["mean"].notna()].sort_values("month").groupby("ally").tail(1)
+    for r in last.itertuples():
+        s.paragraphs.append(
+            f"Mediator for {th.label(r.ally)} in {r.month}: {_f(r.mean)} [{_f(r.lower)}, {_f(r.upper)}] "
+            f"(North Korean threat {_f(r.dprk_threat)} x China's backing of the North {_f(r.china_backing)}, "
+            f"year {int(r.china_backing_year)}).")
+    s.charts.append(("mediator", "The mediator: North Korean threat x China's backing of the North (filtered, "
+                     "90% band)", charts.mediator_chart(med)))
+    if evaluation is not None:
+        fw, br, st = evaluation.framework, evaluation.baselines["base_rate"], evaluation.baselines["single_threat"]
+        better = "beats" if fw["brier"] < br["brier"] else "does not beat"
+        s.paragraphs.append(
+            f"Forecast out of time, the framework scores a multi-class Brier score of {_f(fw['brier'], '.3f')} "
+            f"(log loss {_f(fw['log_loss'], '.3f')}, accuracy {_f(fw['accuracy'], '.0%')}) on {evaluation.n} "
+            f"episodes; the base rate scores {_f(br['brier'], '.3f')} and the single-threat model "
+            f"{_f(st['brier'], '.3f')}. The framework {better} the base rate on these episodes (lower is better).")
+        ep = {e["id"]: e for e in evaluation.episodes}
+        episodes = episodes.assign(
+            expected=[ep[i]["predicted_direction"] if i in ep else "not scored" for i in episodes.episode_id],
+            p_observed=[ep[i]["predicted"][ep[i]["observed"]] if i in ep else None for i in episodes.episode_id],
+            scored=["yes" if i in ep else "no (too few earlier episodes)" for i in episodes.episode_id])
+        s.tables.append(Table("Forecast scores (lower Brier and log loss are better)",
+                              ["model", "n", "brier", "log_loss", "accuracy"],
+                              [{"model": name, "n": evaluation.n, **{k: _f(v, '.3f') for k, v in sc.items()}}
+                               for name, sc in (("dual threat framework", fw), ("base rate", br),
+                                                ("single threat", st))]))
+    else:
+        episodes = episodes.assign(expected="not evaluated", p_observed=None, scored="no")
+    s.charts.append(("episodes", "Decision episodes, with what the model expected before each", charts.episode_timeline(
+        episodes)))
+    s.tables.append(Table("Decision episodes", ["episode_id", "date", "actor", "domain", "decision", "direction",
+                                                "expected", "p_observed"],
+                          _records(episodes.assign(date=pd.to_datetime(episodes.date).dt.strftime("%Y-%m-%d"),
+                                                   p_observed=episodes.p_observed.map(
+                                                       lambda x: None if x is None or pd.isna(x) else round(x, 2))),
+                                   ["episode_id", "date", "actor", "domain", "decision", "direction", "expected",
+                                    "p_observed"])))
+    return s
+
+
+def hypotheses_section(results: list[Any]) -> tuple[Section, dict[str, int]]:
+    s = Section("hypotheses", "The paper's hypotheses against the record")
+    counts = {v: sum(r.verdict == v for r in results) for v in ("supported", "contradicted", "inconclusive")}
+    s.paragraphs.append(
+        f"Of {len(results)} propositions, {counts['supported']} are supported, {counts['contradicted']} contradicted "
+        f"and {counts['inconclusive']} inconclusive (90% intervals; inconclusive includes N too small and "
+        "propositions the loaded data cannot test, each with the data that would). Method: docs/evaluation.md.")
+    s.tables.append(Table("Hypotheses", ["id", "verdict", "estimate", "interval", "n", "evidence"], [
+        {"id": r.id, "verdict": r.verdict, "estimate": _f(r.estimate),
+         "interval": "—" if r.lower is None else f"[{_f(r.lower)}, {_f(r.upper)}]", "n": r.n,
+         "evidence": r.evidence} for r in results]))
+    return s, counts
+
+
+def sources_section(store: Store) -> Section:
+    from dualthreat.defaults import default_data_dir
+
+    s = Section("sources", "Data and sources")
+    summary = store.summary()
+    s.paragraphs.append(f"The store holds {sum(r['rows'] for r in summary):,} rows in {len(summary)} tables; every "
+                        "row keeps its dataset, source file, line and source URL.")
+    s.tables.append(Table("Tables in the store", ["table", "rows", "start", "end", "datasets", "source_urls"],
+                          [{k: r[k] for k in ("table", "rows", "start", "end", "datasets", "source_urls")}
+                           for r in summary]))
+    md = (default_data_dir() / "SOURCES.md").read_text("utf-8")
+    lines = [ln for ln in md.splitlines() if ln.startswith("| `")]
+    header = [h.strip() for h in next(ln for ln in md.splitlines() if ln.startswith("| table")).strip("|").split("|")]
+    rows = []
+    for ln in lines:
+        cells = [c.strip() for c in ln.strip().strip("|").split("|")]
+        if len(cells) == len(header):
+            rows.append({h: re.sub(r"[`*]", "", c) for h, c in zip(header, cells)})
+    s.tables.append(Table("Datasets: producer, license, citation, coverage, URL", header, rows))
+    return s
+
+
+def methods_section(model: Any) -> Section:
+    s = Section("methods", "Methods")
+    ind = model.indicators_
+    s.paragraphs += [
+        f"Threat components: {len(ind)} indicators mapped to {ind.groupby(['ally', 'level', 'source']).ngroups} "
+        "components by the theater file, standardised against 1996-2015 and combined by a local-level state-space "
+        "model with temporal aggregation (annual and fiscal-year figures constrain their period; dated events enter "
+        "in their month), estimated by maximum likelihood on the reference window, filtered and smoothed with "
+        "statsmodels' Kalman filter (docs/threat-model.md).",
+        "Posture: UN ideal points (Bailey, Strezhnev & Voeten 2017), vote agreement and Cohen's kappa; mediator: "
+        "North Korean threat x China's UN closeness to North Korea. Hypotheses: first-difference regressions with "
+        "Newey-West errors, record counts and correlations, with one verdict rule (docs/evaluation.md). Episode "
+        "forecasts: rolling origin, fitted as of each date, scored by Brier score and log loss against two baselines.",
+    ]
+    s.tables.append(Table("Indicators", ["ally", "level", "source", "indicator", "observations", "first", "last",
+                                         "standardised_on", "weight"],
+                          _records(ind.assign(weight=ind.weight.round(3)),
+                                   ["ally", "level", "source", "indicator", "observations", "first", "last",
+                                    "standardised_on", "weight"])))
+    return s
+
+
+def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None = None, evaluation: Any = None,
+                 extra_sections: list[Section] | None = None) -> Report:
+    """Assemble the report from a fitted model, the hypothesis results and the episode evaluation."""
+    from dualthreat.model import DualThreatModel
+
+    model = model or DualThreatModel().fit(store)
+    episodes = store.query("SELECT * FROM episodes ORDER BY date").to_pandas()
+    threats, latest = threat_section(model)
+    sections = [threats, alliance_section(model, evaluation, episodes)]
+    sections += list(extra_sections or [])
+    counts = {"supported": 0, "contradicted": 0, "inconclusive": 0}
+    summary = list(threats.paragraphs[: len(model.theater_.allies)])
+    if hypotheses is not None:
+        hyp, counts = hypotheses_section(hypotheses)
+        sections.append(hyp)
+        summary.append(hyp.paragraphs[0])
+    sections += [sources_section(store), methods_section(model)]
+    return Report(f"dualthreat: Japan and South Korea side by side ({model.theater_.name})",
+                  f"{dt.date.today().isoformat()}, dualthreat {__version__}", summary, sections, counts, latest)

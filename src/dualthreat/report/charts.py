@@ -1,0 +1,96 @@
+"""The report's charts, as Vega-Lite specifications built with Altair (one function per chart).
+
+Every chart takes tidy tables from the model and returns an Altair chart; the renderers embed the specs in
+the HTML (Vega-Lite, its JavaScript inlined) or turn them into SVG files for the Markdown report.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+ALLY_COLORS = alt.Scale(domain=["JPN", "KOR"], range=["#b2182b", "#2166ac"])
+WIDTH = 300
+
+
+def _ally_color(title: str = "ally") -> alt.Color:
+    return alt.Color("ally:N", scale=ALLY_COLORS, title=title)
+
+
+def threat_matrix(threats: pd.DataFrame, smoothed: bool = True) -> alt.Chart:
+    """The 2x2 matrix over time: one panel per level x source, both allies in each, with 90% bands."""
+    t = threats[threats.estimate == ("smoothed" if smoothed else "filtered")].copy()
+    t["date"] = t["month"] + "-15"
+    t["component"] = t["level"] + " · " + t["source"]
+    base = alt.Chart(t).encode(x=alt.X("date:T", title=None))
+    band = base.mark_area(opacity=0.18).encode(y=alt.Y("lower:Q", title="threat (z vs 1996-2015)"), y2="upper:Q",
+                                               color=_ally_color())
+    line = base.mark_line(strokeWidth=1.4).encode(
+        y="mean:Q", color=_ally_color(),
+        tooltip=["ally", "level", "source", "month", alt.Tooltip("mean:Q", format="+.2f"),
+                 alt.Tooltip("lower:Q", format="+.2f"), alt.Tooltip("upper:Q", format="+.2f"), "n_obs"])
+    return (band + line).properties(width=WIDTH, height=150).facet(
+        row=alt.Row("level:N", title=None, sort=["local", "systemic"]),
+        column=alt.Column("source:N", title=None)).resolve_scale(y="independent")
+
+
+def posture_distance(posture: pd.DataFrame) -> alt.Chart:
+    p = posture[posture.measure == "ideal_point_distance"].copy()
+    p = p[p.year >= 1991]
+    base = alt.Chart(p).encode(x=alt.X("year:O", title=None, axis=alt.Axis(values=list(range(1991, 2030, 4)))))
+    band = base.mark_area(opacity=0.2).encode(y=alt.Y("lower:Q", title="UN ideal-point distance"), y2="upper:Q",
+                                              color=_ally_color())
+    line = base.mark_line(point=True).encode(y="value:Q", color=_ally_color(),
+                                             tooltip=["ally", "partner", "year", alt.Tooltip("value:Q", format=".2f")])
+    return (band + line).properties(width=WIDTH, height=180).facet(
+        column=alt.Column("partner:N", title="distance to"))
+
+
+def posture_kappa(posture: pd.DataFrame) -> alt.Chart:
+    p = posture[(posture.measure == "vote_kappa") & (posture.subset == "all") & (posture.n >= 10)].copy()
+    p = p[p.year >= 1991]
+    base = alt.Chart(p).encode(x=alt.X("year:O", title=None, axis=alt.Axis(values=list(range(1991, 2021, 4)))))
+    rule = base.mark_rule(opacity=0.5).encode(y=alt.Y("lower:Q", title="Cohen's kappa, UNGA votes"), y2="upper:Q",
+                                              color=_ally_color())
+    pts = base.mark_line(point=True).encode(y="value:Q", color=_ally_color(),
+                                            tooltip=["ally", "partner", "year", "n", alt.Tooltip("value:Q", format=".2f")])
+    return (rule + pts).properties(width=WIDTH, height=180).facet(column=alt.Column("partner:N", title="agreement with"))
+
+
+def mediator_chart(mediator: pd.DataFrame) -> alt.Chart:
+    m = mediator[(mediator.estimate == "filtered") & mediator["mean"].notna()].copy()
+    m["date"] = m["month"] + "-15"
+    base = alt.Chart(m).encode(x=alt.X("date:T", title=None))
+    band = base.mark_area(opacity=0.18).encode(y=alt.Y("lower:Q", title="mediator (filtered)"), y2="upper:Q",
+                                               color=_ally_color())
+    line = base.mark_line().encode(y="mean:Q", color=_ally_color(),
+                                   tooltip=["ally", "month", alt.Tooltip("mean:Q", format="+.2f"),
+                                            alt.Tooltip("china_backing:Q", format="+.2f")])
+    return (band + line).properties(width=2 * WIDTH, height=180)
+
+
+def episode_timeline(episodes: pd.DataFrame) -> alt.Chart:
+    e = episodes.copy()
+    e["date"] = pd.to_datetime(e["date"]).dt.strftime("%Y-%m-%d")
+    return alt.Chart(e).mark_point(filled=True, size=90).encode(
+        x=alt.X("date:T", title=None), y=alt.Y("actor:N", title=None),
+        color=alt.Color("direction:N", title="direction"),
+        shape=alt.Shape("scored:N", title="forecast scored"),
+        tooltip=["episode_id", "date", "actor", "domain", "decision", "direction", "expected",
+                 alt.Tooltip("p_observed:Q", format=".2f")],
+    ).properties(width=2 * WIDTH + 60, height=140)
+
+
+def yearly_lines(df: pd.DataFrame, y: str, title: str, color: str = "ally", band: tuple[str, str] | None = None,
+                 column: str | None = None) -> alt.Chart:
+    """A generic per-year line chart (used for the home-front and triangle measures)."""
+    base = alt.Chart(df).encode(x=alt.X("year:O", title=None))
+    enc_color = _ally_color() if color == "ally" else alt.Color(f"{color}:N")
+    layers = []
+    if band:
+        layers.append(base.mark_area(opacity=0.2).encode(y=alt.Y(f"{band[0]}:Q", title=title), y2=f"{band[1]}:Q",
+                                                         color=enc_color))
+    layers.append(base.mark_line(point=True).encode(y=alt.Y(f"{y}:Q", title=title), color=enc_color,
+                                                    tooltip=list(df.columns[:6])))
+    chart = alt.layer(*layers).properties(width=WIDTH, height=170)
+    return chart.facet(column=alt.Column(f"{column}:N", title=None)) if column else chart

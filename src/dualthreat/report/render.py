@@ -1,0 +1,80 @@
+"""Renderers: one self-contained HTML file (Vega-Lite and its JavaScript inlined, no request leaves the
+file), or Markdown with SVG charts beside it. Free text from the data is escaped (Jinja2 autoescape)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from markupsafe import Markup
+
+from dualthreat.report.build import Report
+
+VEGA_LITE_VERSION = "6.4"
+
+
+def _json_safe(text: str) -> str:
+    """JSON that cannot close the <script> element it is inlined in ("<\\/" is the same string in JSON)."""
+    return text.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+
+
+def _js_safe(code: str) -> str:
+    """JavaScript that cannot close its <script> element: only "</script" and "<!--" are rewritten, so that
+    regular-expression literals such as /</g keep their meaning."""
+    import re
+
+    return re.sub(r"<(/script|!--)", lambda m: "<\\" + m.group(1), code, flags=re.I)
+
+
+def render_html(report: Report) -> str:
+    import jinja2
+    import vl_convert
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    template = env.from_string(
+        resources.files("dualthreat").joinpath("report/templates/report.html.j2").read_text("utf-8"))
+    specs = []
+    sections = []
+    for s in report.sections:
+        cs = []
+        for cid, caption, chart in s.charts:
+            spec = chart.to_dict()
+            specs.append({"id": cid, "json": Markup(_json_safe(json.dumps(spec, ensure_ascii=False)))})
+            cs.append({"id": cid, "caption": caption})
+        sections.append({"id": s.id, "title": s.title, "paragraphs": s.paragraphs, "charts": cs,
+                         "tables": [{"title": t.title, "columns": t.columns, "rows": t.rows} for t in s.tables]})
+    bundle = Markup(_js_safe(vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)))
+    view = {"title": report.title, "generated": report.generated, "summary": report.summary, "sections": sections}
+    return template.render(report=view, chart_specs=specs, vega_bundle=bundle)
+
+
+def _md_cell(value: object) -> str:
+    text = "—" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report, out: Path) -> list[Path]:
+    """Write ``out`` (Markdown) and its charts as SVG files in ``<out stem>_files/``; return the files."""
+    import vl_convert
+
+    files_dir = out.with_name(out.stem + "_files")
+    files_dir.mkdir(parents=True, exist_ok=True)
+    lines = [f"# {report.title}", "", f"_Generated {report.generated}._", "", "## Summary", ""]
+    lines += [p + "\n" for p in report.summary]
+    written = []
+    for s in report.sections:
+        lines += [f"## {s.title}", ""]
+        lines += [p + "\n" for p in s.paragraphs]
+        for cid, caption, chart in s.charts:
+            svg = files_dir / f"{cid}.svg"
+            svg.write_text(vl_convert.vegalite_to_svg(chart.to_dict(), vl_version=VEGA_LITE_VERSION), "utf-8")
+            written.append(svg)
+            lines += [f"![{caption}]({files_dir.name}/{svg.name})", ""]
+        for t in s.tables:
+            lines += [f"**{t.title}**", "", "| " + " | ".join(t.columns) + " |",
+                      "|" + "---|" * len(t.columns)]
+            lines += ["| " + " | ".join(_md_cell(r.get(c)) for c in t.columns) + " |" for r in t.rows]
+            lines.append("")
+    out.write_text("\n".join(lines), "utf-8")
+    return [out, *written]

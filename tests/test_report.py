@@ -1,0 +1,112 @@
+"""The comparative report, opened in headless Chromium (Debian's package, driven by Playwright): every section
+shows, every chart renders, the console is clean, no request leaves the file, and free text is escaped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dualthreat.defaults import build
+from dualthreat.evaluate.hypotheses import evaluate_hypotheses
+from dualthreat.model import DualThreatModel
+from dualthreat.report.build import build_report
+from dualthreat.report.render import render_html, render_markdown
+from dualthreat.store import Store
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / ".ci" / "output"
+HOSTILE = '<script>window.__pwned = 1; alert("x")</script><img src=x onerror="window.__pwned=2">'
+SECTIONS = ["threats", "alliance", "hypotheses", "sources", "methods"]
+
+
+def _browser_or_skip() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed: .ci/run must install it")
+        pytest.skip("chromium not installed (apt-get install chromium); CI installs it")
+
+
+@pytest.fixture(scope="module")
+def report_path(tmp_path_factory) -> Path:
+    """A report of the default dataset, with one episode whose text is hostile HTML."""
+    d = tmp_path_factory.mktemp("report")
+    path = d / "store.duckdb"
+    build(Store(path))
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO episodes (episode_id, date, date_precision, actor, counterpart, domain, decision, "
+                "outcome, direction, dataset) VALUES ('X999', DATE '2015-06-01', 'day', 'KOR', 'USA', "
+                f"'alliance_scope', ?, 'test', 'toward_us', 'test')", [HOSTILE])
+    con.close()
+    st = Store(path)
+    model = DualThreatModel().fit(st)
+    report = build_report(st, model, evaluate_hypotheses(st, model), None)
+    out = d / "report.html"
+    out.write_text(render_html(report), "utf-8")
+    return out
+
+
+def test_the_report_is_self_contained(report_path):
+    html = report_path.read_text("utf-8")
+    import re
+
+    # nothing is loaded from elsewhere: no external scripts, styles, images or fonts (URLs shown as text are fine)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<link " not in html and not re.search(r"url\(\s*['\"]?https?:", html)
+    assert HOSTILE not in html  # escaped
+    assert "&lt;script&gt;window.__pwned" in html
+
+
+def test_report_in_headless_chromium(report_path):
+    _browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    errors, requests, dialogs = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(report_path.as_uri())
+        page.wait_for_function("document.body.dataset.chartsRendered !== undefined", timeout=90_000)
+        n_charts = page.locator(".vega-chart").count()
+        assert n_charts >= 5
+        assert page.evaluate("document.body.dataset.chartsFailed") == "0"
+        assert int(page.evaluate("document.body.dataset.chartsRendered")) == n_charts
+        # every chart drew marks
+        for i in range(n_charts):
+            chart = page.locator(".vega-chart").nth(i)
+            assert chart.locator("svg .mark-line, svg .mark-area, svg .mark-symbol, svg .mark-rule").count() > 0, \
+                chart.get_attribute("data-chart")
+        for section in SECTIONS:
+            assert page.locator(f"section#{section} h2").is_visible(), section
+        # the hostile episode text shows as text and did not run
+        assert page.evaluate("window.__pwned === undefined")
+        assert not dialogs
+        assert page.get_by_text("window.__pwned = 1", exact=False).count() >= 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
+        page.locator("section#threats").screenshot(path=str(ARTIFACTS / "report-threats.png"))
+        browser.close()
+    assert not errors, errors
+    assert all(u.startswith(("file:", "data:", "blob:", "about:")) for u in requests), \
+        [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
+
+
+def test_markdown_report_with_svg_charts(report_path, tmp_path):
+    st = Store(report_path.parent / "store.duckdb")
+    report = build_report(st, DualThreatModel().fit(st), None, None)
+    files = render_markdown(report, tmp_path / "report.md")
+    md = files[0].read_text("utf-8")
+    assert md.startswith("# dualthreat")
+    svgs = [f for f in files if f.suffix == ".svg"]
+    assert len(svgs) >= 5 and all(f.read_text("utf-8").lstrip().startswith("<svg") for f in svgs)
+    for f in svgs:
+        assert f"report_files/{f.name}" in md
