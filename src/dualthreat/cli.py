@@ -484,7 +484,6 @@ def run(store: StoreOpt = None,
 
 from dualthreat.triangle_cli import register as _register_triangle; _register_triangle(app)  # noqa: E402, E702
 
-from dualthreat.events_cli import register as _register_events; _register_events(app)  # noqa: E402, E702
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -104,6 +104,9 @@ class Evidence:
         last_month = t["month"].max()
         if not last_month.endswith("-12"):
             panel = panel[panel.year < int(last_month[:4])]
+        panel["local"] = panel[["local_CHN", "local_PRK"]].mean(axis=1)
+        panel["systemic"] = panel[["systemic_CHN", "systemic_PRK"]].mean(axis=1)
+        panel["total"] = panel[["local_CHN", "local_PRK", "systemic_CHN", "systemic_PRK"]].mean(axis=1)
         self.panel = panel.sort_values(["ally", "year"]).reset_index(drop=True)
         self.episodes = store.query("SELECT * FROM episodes ORDER BY date").to_pandas()
 
@@ -154,10 +157,6 @@ def _years(d: pd.DataFrame) -> str:
 # the tests, one per proposition
 
 def h1(ev: Evidence) -> Result:
-    p = ev.panel.copy()
-    p["local"] = p[["local_CHN", "local_PRK"]].mean(axis=1)
-    p["systemic"] = p[["systemic_CHN", "systemic_PRK"]].mean(axis=1)
-    ev.panel = p
     d = ev.diffs(None, ["local", "systemic"])
     est, lo, hi, n, b = ols_contrast(d, "alignment", ["local", "systemic"], {"local": 1, "systemic": -1}, True)
     return Result("H1", "Alignment moves with local threats more than with systemic ones (both allies).",
@@ -335,9 +334,6 @@ def h13(ev: Evidence) -> Result:
 
 
 def h14(ev: Evidence) -> Result:
-    p = ev.panel.copy()
-    p["total"] = p[["local_CHN", "local_PRK", "systemic_CHN", "systemic_PRK"]].mean(axis=1)
-    ev.panel = p
     d = ev.diffs(None, ["total"])
     est, lo, hi, n, _ = ols_contrast(d, "alignment", ["total"], {"total": 1}, True)
     return Result("H14", "Rising external threat moves governments toward the US (and makes open anti-alliance "

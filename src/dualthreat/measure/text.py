@@ -34,7 +34,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -59,13 +59,13 @@ class Category:
     case_sensitive: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return _compile(self.terms, self.case_sensitive)
+    @cached_property
+    def matcher(self) -> _Matcher:
+        return _Matcher(self.terms, self.case_sensitive)
 
-    @property
-    def exclude_pattern(self) -> re.Pattern[str] | None:
-        return _compile(self.exclude, ()) if self.exclude else None
+    @cached_property
+    def exclude_matcher(self) -> _Matcher | None:
+        return _Matcher(self.exclude, ()) if self.exclude else None
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,8 @@ class Wordlist:
         raise KeyError(f"word list {self.id} has no category {name!r} (it has {[c.name for c in self.categories]})")
 
 
-def _term_regex(term: str) -> str:
+def _term_regex(term: str) -> tuple[str, bool]:
+    """The regex of one term, and whether it starts with a word character (then it needs ``(?<!\\w)``)."""
     if not term.strip():
         raise WordlistError("empty term")
     wildcard = term.endswith("*")
@@ -105,18 +106,43 @@ def _term_regex(term: str) -> str:
             parts.append(re.escape(ch))
     body = "".join(parts) + (r"\w*" if wildcard else "")
     # whole words: no letter, digit or underscore may touch a term at an edge that is itself a word character
-    # (so "U.S." may be followed by anything but "US$" and "$US" still stop at their letters)
-    before = r"(?<!\w)" if re.match(r"\w", core) else ""
+    # (so "U.S." may be followed by anything, and "US$" and "$US" still stop at their letters)
     after = r"(?!\w)" if wildcard or re.match(r"\w", core[-1]) else ""
-    return before + body + after
+    return body + after, bool(re.match(r"\w", core))
 
 
-def _compile(terms: Iterable[str], case_sensitive: Iterable[str]) -> re.Pattern[str]:
-    entries = [(t, False) for t in terms] + [(t, True) for t in case_sensitive]
-    # longest first, so that at one position the longest term wins ("United States of America" over "America")
-    entries.sort(key=lambda e: (-len(e[0].rstrip("*")), e[0]))
-    alts = [f"(?:{_term_regex(t)})" if cs else f"(?i:{_term_regex(t)})" for t, cs in entries]
-    return re.compile("|".join(alts))
+class _Matcher:
+    """Non-overlapping occurrences of a set of terms, the longest term winning at any position.
+
+    Terms are compiled into at most two patterns (case-insensitive and case-sensitive); within each, the terms
+    that start with a word character share one ``(?<!\\w)`` test, which lets the engine skip positions inside
+    words quickly. The matches of the two patterns are merged leftmost-longest."""
+
+    def __init__(self, terms: Iterable[str], case_sensitive: Iterable[str]) -> None:
+        self.patterns = [p for p in (self._compile(terms, re.IGNORECASE), self._compile(case_sensitive, 0)) if p]
+
+    @staticmethod
+    def _compile(terms: Iterable[str], flags: int) -> re.Pattern[str] | None:
+        # longest first, so that at one position the longest term wins ("United States of America" over "America")
+        ordered = sorted(set(terms), key=lambda t: (-len(t.rstrip("*")), t))
+        if not ordered:
+            return None
+        compiled = [_term_regex(t) for t in ordered]
+        word = [r for r, w in compiled if w]
+        other = [r for r, w in compiled if not w]
+        alts = ([r"(?<!\w)(?:" + "|".join(word) + ")"] if word else []) + other
+        return re.compile("|".join(alts), flags)
+
+    def find(self, text: str) -> list[re.Match[str]]:
+        if len(self.patterns) == 1:
+            return list(self.patterns[0].finditer(text))
+        found = sorted((m for p in self.patterns for m in p.finditer(text)), key=lambda m: (m.start(), -m.end()))
+        out, end = [], -1
+        for m in found:
+            if m.start() >= end:
+                out.append(m)
+                end = m.end()
+        return out
 
 
 def parse_wordlist(data: Mapping, file: str = "<wordlist>") -> Wordlist:
@@ -144,7 +170,8 @@ def parse_wordlist(data: Mapping, file: str = "<wordlist>") -> Wordlist:
         cats.append(Category(name, raw["measures"], lists["terms"], lists["case_sensitive"], lists["exclude"]))
     wl = Wordlist(str(data["name"]), str(data["version"]), str(data["description"]), tuple(cats), file)
     for c in wl.categories:  # compile once here, so that a bad term fails at load time
-        c.pattern  # noqa: B018
+        c.matcher  # noqa: B018
+        c.exclude_matcher  # noqa: B018
     return wl
 
 
@@ -177,15 +204,24 @@ def words(text: str) -> list[re.Match[str]]:
     return list(WORD_RE.finditer(text))
 
 
-def _blank(text: str, pattern: re.Pattern[str] | None) -> str:
-    if pattern is None:
+def _blank(text: str, matcher: _Matcher | None) -> str:
+    if matcher is None:
         return text
-    return pattern.sub(lambda m: " " * len(m.group(0)), text)
+    found = matcher.find(text)
+    if not found:
+        return text
+    parts, pos = [], 0
+    for m in found:
+        parts.append(text[pos:m.start()])
+        parts.append(" " * (m.end() - m.start()))
+        pos = m.end()
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def matches(text: str, category: Category) -> list[re.Match[str]]:
     """The occurrences of a category's terms in ``text`` (exclusions removed)."""
-    return list(category.pattern.finditer(_blank(text, category.exclude_pattern)))
+    return category.matcher.find(_blank(text, category.exclude_matcher))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,160 @@
+"""Identity friction: history and identity disputes between Japan and South Korea and between Japan (or Korea)
+and China.
+
+Three kinds of evidence, per dyad and year, in one tidy table (:func:`identity_friction`):
+
+* ``identity_episodes``: coded episodes of domain ``identity_history`` between the two (the 2012 Dokdo visit,
+  the 2013 Yasukuni visit, ...), counted per year over the years the episodes cover;
+* ``events_disapprove_reject``: CAMEO 11 (disapprove) and 12 (reject) events between the two, when event
+  data are loaded (otherwise a row saying they are needed; never an invented zero);
+* public views of the other side from the polls in the store (Cabinet Office affinity, Genron NPO, Pew, Asan,
+  SNU), as reported, one row per series and year.
+
+:func:`identity_episodes` lists each identity episode with the Japan-ROK cooperation episodes coded within a
+year of it, the descriptive evidence the paper gives for H19 (history disputes depress cooperation: the 2012
+intelligence-sharing failure).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dualthreat.store import Store
+
+DYADS = (("JPN", "KOR"), ("JPN", "CHN"), ("KOR", "CHN"))
+WINDOW_DAYS = 365
+
+# (surveyed public, rated country, indicators series or "pew:<column>", label); all as reported
+PUBLIC_VIEWS = (
+    ("JPN", "KOR", "cabinet_office_no_affinity", "% of Japanese feeling no affinity with South Korea (Cabinet Office)"),
+    ("JPN", "KOR", "cabinet_office_affinity", "% of Japanese feeling affinity with South Korea (Cabinet Office)"),
+    ("KOR", "JPN", "pew:pct_unfavorable", "% of South Koreans unfavourable to Japan (Pew aggregates)"),
+    ("KOR", "JPN", "pew_favorable", "% of South Koreans favourable to Japan (Pew published toplines)"),
+    ("KOR", "JPN", "asan_favorability", "South Koreans' favourability of Japan, 0-10 (Asan)"),
+    ("KOR", "JPN", "snu_feeling_thermometer", "South Koreans' feeling toward Japan, 0-100 (SNU)"),
+    ("JPN", "CHN", "cabinet_office_no_affinity", "% of Japanese feeling no affinity with China (Cabinet Office)"),
+    ("JPN", "CHN", "genron_unfavorable", "% of Japanese with a bad impression of China (Genron NPO)"),
+    ("CHN", "JPN", "genron_unfavorable", "% of Chinese with a bad impression of Japan (Genron NPO)"),
+    ("KOR", "CHN", "pew:pct_unfavorable", "% of South Koreans unfavourable to China (Pew aggregates)"),
+)
+
+
+def _dyad_of(actor: str, counterpart: str) -> tuple[str, str] | None:
+    members = set(actor.split("-")) | set(counterpart.split("-"))
+    for d in DYADS:
+        if set(d) <= members and members <= set(d) | {"MULTI", "USA"}:
+            return d
+    return None
+
+
+def identity_episodes(store: Store, window_days: int = WINDOW_DAYS) -> pd.DataFrame:
+    """Each identity_history episode with the Japan-ROK cooperation episodes (up or down) within
+    ``window_days`` before or after it."""
+    ep = store.query("SELECT episode_id, date, actor, counterpart, domain, direction, outcome FROM episodes"
+                     ).to_pandas()
+    ep["date"] = pd.to_datetime(ep["date"])
+    ident = ep[ep.domain == "identity_history"]
+    coop = ep[ep.direction.isin(["japan_rok_up", "japan_rok_down"]) & (ep.domain != "identity_history")]
+    rows = []
+    for r in ident.itertuples():
+        d = _dyad_of(r.actor, r.counterpart)
+        near = coop[(coop.date - r.date).abs().dt.days <= window_days]
+        rows.append({
+            "episode_id": r.episode_id, "date": r.date.date().isoformat(), "dyad": "-".join(d) if d else None,
+            "actor": r.actor, "outcome": r.outcome, "direction": r.direction,
+            "cooperation_within_window": "; ".join(
+                f"{c.episode_id} {c.date.date().isoformat()} {c.direction.removeprefix('japan_rok_')}: {c.outcome}"
+                for c in near.itertuples()),
+            "cooperation_down_within_window": int((near.direction == "japan_rok_down").sum()),
+            "cooperation_up_within_window": int((near.direction == "japan_rok_up").sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def identity_friction(store: Store) -> pd.DataFrame:
+    """Per dyad, year and measure: identity episodes, disapprove/reject events (or the need for them), and
+    public views of the other side, as reported. Columns ``dyad, year, measure, value, unit, source, status``."""
+    from dualthreat.measure.indicators import resolve_indicators
+
+    rows = []
+    ep = store.query("SELECT episode_id, date, actor, counterpart, domain FROM episodes").to_pandas()
+    ep["year"] = pd.to_datetime(ep["date"]).dt.year
+    span = range(int(ep.year.min()), int(ep.year.max()) + 1) if len(ep) else range(0)
+    ident = ep[ep.domain == "identity_history"].copy()
+    ident["dyad"] = [_dyad_of(a, c) for a, c in zip(ident.actor, ident.counterpart)]
+    for d in DYADS:
+        name = "-".join(d)
+        sub = ident[ident.dyad == d]
+        for y in span:
+            ids = sub[sub.year == y].episode_id.tolist()
+            rows.append({"dyad": name, "year": y, "measure": "identity_episodes", "value": float(len(ids)),
+                         "unit": "episodes", "source": "episodes " + " ".join(ids) if ids else "episodes",
+                         "status": "coded"})
+    ev_rows = disapprove_reject(store)
+    if ev_rows is None:
+        from dualthreat.model.triangle import EVENTS_NEEDED
+
+        for d in DYADS:
+            rows.append({"dyad": "-".join(d), "year": None, "measure": "events_disapprove_reject", "value": None,
+                         "unit": "CAMEO 11-12 events", "source": "events", "status": EVENTS_NEEDED})
+    else:
+        rows += ev_rows
+
+    resolved = resolve_indicators(store)
+    pew = store.query("SELECT wave, respondent_iso3, target, pct_unfavorable, quality_flag FROM pew_favorability"
+                      ).to_pandas()
+    for actor, target, series, label in PUBLIC_VIEWS:
+        d = next((x for x in DYADS if set(x) == {actor, target}), None)
+        if d is None:
+            continue
+        if series.startswith("pew:"):
+            col = series.split(":", 1)[1]
+            p = pew[(pew.respondent_iso3 == actor) & (pew.target == target) & pew.quality_flag.isna()]
+            vals = p.set_index("wave")[col].dropna()
+            source = "pew_favorability"
+        else:
+            r = resolved[(resolved.series == series) & (resolved.actor == actor) & (resolved.target == target)]
+            r = r.assign(year=pd.to_datetime(r["end_date"]).dt.year)
+            vals = r.groupby("year")["value"].mean()
+            source = "indicators:" + series
+        for year, v in vals.items():
+            rows.append({"dyad": "-".join(d), "year": int(year), "measure": f"public {actor} on {target}: {label}",
+                         "value": float(v), "unit": "as reported", "source": source, "status": "reported"})
+    out = pd.DataFrame(rows)
+    out["year"] = out["year"].astype("Int64")
+    out["value"] = out["value"].astype(float)
+    return out
+
+
+def disapprove_reject(store: Store) -> list[dict] | None:
+    """CAMEO 11 (disapprove) and 12 (reject) events between the two states of each dyad (both directions), per
+    year, and their share of all the dyad's events, counted on the events that
+    :func:`dualthreat.measure.events.prepare` keeps (deduplicated as the event indices are). ``None`` when no
+    event data are loaded. Years are those the loaded event files cover; a year without such an event is 0."""
+    from dualthreat.model.triangle import events_loaded
+
+    ev, _ = events_loaded(store)
+    if ev is None:
+        return None
+    import ibis
+
+    states = sorted({s for d in DYADS for s in d})
+    con = ibis.duckdb.connect(str(store.path), read_only=True)
+    try:
+        p = ev.prepare(con.table("events"), states)
+        p = p.mutate(year=p.month.substr(0, 4).cast("int64"))
+        agg = p.group_by(["year", "source", "target"]).aggregate(
+            events=p.count(), disapprove_reject=p.count(where=p.root_code.isin(["11", "12"]))).to_pandas()
+        years = sorted({int(m[:4]) for m in con.table("event_month_totals").month.to_pandas()})
+    finally:
+        con.disconnect()
+    rows = []
+    for d in DYADS:
+        sub = agg[agg.source.isin(d) & agg.target.isin(d)]
+        for y in years:
+            g = sub[sub.year == y]
+            n, k = int(g.events.sum()), int(g.disapprove_reject.sum())
+            rows.append({"dyad": "-".join(d), "year": y, "measure": "events_disapprove_reject", "value": float(k),
+                         "unit": "CAMEO 11-12 events", "source": "events",
+                         "status": f"{k} of {n} events between them" if n else "no event between them"})
+    return rows

@@ -1,0 +1,357 @@
+"""CLI commands for the triangle and the home front: ``triangle``, ``japan-rok``, ``domestic``, ``identity``.
+
+Registered on the main app by :func:`register`; heavy imports stay inside the commands so that
+``dualthreat --help`` stays fast. The commands are thin layers over :class:`TriangleModel`,
+:class:`DomesticModel` and :mod:`dualthreat.model.identity`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Annotated, Any, Optional
+
+import typer
+
+from dualthreat.output import OutputFormat, emit, err_console
+
+StoreOpt = Annotated[Optional[str], typer.Option("--store", help="Store file (default: $DUALTHREAT_STORE or "
+                                                 "./dualthreat.duckdb).", show_default=False)]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output: table for people, csv or json "
+                                                 "for programs.")]
+
+REFERENCES = [
+    "Heider, F. (1946). Attitudes and cognitive organization. The Journal of Psychology 21, 107-112.",
+    "Cartwright, D. & Harary, F. (1956). Structural balance: a generalization of Heider's theory. "
+    "Psychological Review 63(5), 277-293.",
+    "Estrada, E. & Benzi, M. (2014). Walk-based measure of balance in signed networks: Detecting lack of "
+    "balance in social networks. Physical Review E 90, 042802.",
+    "Aref, S. & Wilson, M. C. (2018). Measuring partial balance in signed networks. Journal of Complex "
+    "Networks 6(4), 566-595.",
+    "Cohen (1960) kappa and Wilson (1927) intervals: see dualthreat.measure.unga.",
+    "Bailey, M. A., Strezhnev, A. & Voeten, E. (2017). Estimating dynamic state preferences from United "
+    "Nations voting data. Journal of Conflict Resolution 61(2), 430-456.",
+]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err_console.print("[bold red]error:[/bold red] ", end="")
+    err_console.print(message, markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def _plain(v: Any) -> Any:
+    """A value as plain Python for JSON: NaN/NA -> None, numpy scalars -> int/float/bool."""
+    if v is None:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (list, dict, str)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    try:
+        import pandas as pd
+
+        if v is pd.NA or v is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+def records(df) -> list[dict]:  # noqa: ANN001 - pandas DataFrame
+    return [{k: _plain(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def _json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(_plain(obj), ensure_ascii=False, indent=1) + "\n")
+
+
+def _store(store: Optional[str]):  # noqa: ANN202 - Store
+    from dualthreat.store import Store, StoreError
+
+    st = Store(store)
+    if not st.exists():
+        _fail(f"no store at {st.path}; run `dualthreat build` first (or pass --store PATH)")
+    return st, StoreError
+
+
+def _interval(v: Any, lo: Any, hi: Any, digits: int = 2) -> str | None:
+    v, lo, hi = _plain(v), _plain(lo), _plain(hi)
+    if v is None:
+        return None
+    if lo is None or hi is None:
+        return f"{v:.{digits}f}"
+    return f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+# ------------------------------------------------------------------------------------------------------------
+def register(app: typer.Typer) -> None:
+    """Add the triangle and home-front commands to ``app``."""
+
+    @app.command()
+    def triangle(
+        source: Annotated[str, typer.Option("--source", help="Ties from: auto (events per month when loaded, "
+                                            "else UN votes per year with ideal points after the last roll "
+                                            "call), votes, ideal_points, events.")] = "auto",
+        view: Annotated[str, typer.Option("--view", help="summary (balance per period; in table format also "
+                                          "the triads), triads or ties.")] = "summary",
+        triad: Annotated[Optional[list[str]], typer.Option("--triad", help="Only this triad, e.g. USA-JPN-KOR "
+                                                           "(repeatable).", show_default=False)] = None,
+        start: Annotated[Optional[str], typer.Option("--from", help="First period (YYYY or YYYY-MM).",
+                                                     show_default=False)] = None,
+        end: Annotated[Optional[str], typer.Option("--to", help="Last period.", show_default=False)] = None,
+        store: StoreOpt = None,
+        fmt: FormatOpt = OutputFormat.table,
+    ) -> None:
+        """Signed network among the theater's states and its structural balance, per triad and overall.
+
+        Ties are Cohen's kappa of UN votes per year (positive = agreement above chance), calibrated ideal-point
+        distances after the roll calls end (2020-), or monthly event indices when event data are loaded. A
+        triad is balanced when the product of its signs is positive (Heider; Cartwright & Harary); overall:
+        share of balanced triads (plain and weighted by tie strength), Estrada & Benzi's walk-based balance,
+        and the frustration of the best split into two camps. Method: docs/triangle-and-home-front.md.
+        """
+        from dualthreat.model.triangle import TriangleModel
+
+        st, StoreError = _store(store)
+        if view not in ("summary", "triads", "ties"):
+            _fail(f"--view must be summary, triads or ties, not {view!r}", 2)
+        try:
+            m = TriangleModel(source=source).fit(st)
+        except (StoreError, ValueError) as exc:
+            _fail(str(exc), 2)
+        bal, tri, ties = m.balance_, m.triads_, m.ties_
+        def keep(df):  # noqa: ANN001, ANN202 - pandas DataFrame
+            if df.empty:
+                return df
+            mask = df.period.notna()
+            if start:
+                mask &= df.period >= start
+            if end:
+                mask &= df.period <= end
+            return df[mask]
+
+        bal, tri, ties = keep(bal), keep(tri), keep(ties)
+        if bal.empty:
+            _fail(f"no period in the range asked for has ties among three states (ties from: {m.source_})", 1)
+        if triad:
+            wanted = [set(t.upper().split("-")) for t in triad]
+            tri = tri[[{a, b, c} in wanted for a, b, c in zip(tri.a, tri.b, tri.c)]]
+        bal = bal.assign(camps=bal.camp_a + " | " + bal.camp_b)
+        if fmt is OutputFormat.json:
+            payload = {"source": m.source_, "states": list(m.states_), "notes": m.notes_,
+                       "events": m.events_status_, "calibration": m.calibration_.as_dict(),
+                       "references": REFERENCES}
+            if view in ("summary", "triads"):
+                payload["periods"] = records(bal)
+                payload["triads"] = records(tri)
+            if view == "ties":
+                payload["ties"] = records(ties)
+            _json(payload)
+            return
+        if fmt is OutputFormat.csv:
+            emit(records({"summary": bal, "triads": tri, "ties": ties}[view]), fmt)
+            return
+        if view == "ties":
+            emit(records(ties.assign(weight=[_interval(w, lo, hi) for w, lo, hi in
+                                             zip(ties.weight, ties.lower, ties.upper)])
+                         [["period", "a", "b", "weight", "p_positive", "n", "source"]]), fmt,
+                 title="Signed ties (kappa, or kappa-equivalent for ideal points) [90% interval]")
+            return
+        if view == "summary":
+            short = {"un_votes": "votes", "ideal_points": "ideal pts", "events": "events"}
+            rows = [{"period": r["period"], "ties\nfrom": short.get(r["source"], r["source"]),
+                     "triads\nbalanced": f"{r['balanced_triads']}/{r['triads']}",
+                     "weighted\nshare": r["weighted_share_balanced"],
+                     "expected\nshare": r.get("expected_share_balanced"),
+                     "walk\nbalance": r["walk_balance"],
+                     "frustration\nbalance": r["frustration_balance_weighted"],
+                     "camps": r["camps"], "frustrated ties": r["frustrated_ties"] or None}
+                    for r in records(bal)]
+            emit(rows, fmt, title="Structural balance of the signed network per period (1 = balanced; "
+                                  "camps = best split into two blocs)")
+        if not tri.empty:
+            p_bal = tri["p_balanced"] if "p_balanced" in tri else [None] * len(tri)
+            cells = [f"{s} {'B' if b else 'U'}" + ("" if p is None or not math.isfinite(p) else f" {p:.2f}")
+                     for s, b, p in zip(tri.signs, tri.balanced, p_bal)]
+            grid = tri.assign(cell=cells).pivot(index="period", columns="triad", values="cell")
+            grid = grid[list(dict.fromkeys(tri.triad))].reset_index()
+            grid.columns = ["period"] + [c.replace("-", "\n") for c in grid.columns[1:]]
+            emit(records(grid), fmt, title="Triads: signs of (a-b, a-c, b-c), B balanced / U unbalanced, "
+                                           "P(balanced)")
+        c = m.calibration_
+        err_console.print(f"\nsource: {m.source_}. {' '.join(m.notes_)} Ideal-point ties: kappa ~ pair intercept "
+                          f"+ {c.slope:.3f} x distance, fitted on {c.n} pair-years {c.years} (R² {c.r2:.2f}; "
+                          f"sign agrees with kappa in {c.sign_agreement:.0%} of pair-years, "
+                          f"{c.sign_agreement_clear:.0%} where kappa's interval excludes 0).",
+                          markup=False, highlight=False)
+
+    @app.command("japan-rok")
+    def japan_rok(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table,
+                  view: Annotated[str, typer.Option("--view", help="For csv: cooperation, fear, proxies or cha."
+                                                    )] = "cooperation") -> None:
+        """Japan-ROK cooperation per year and the test of Cha's quasi-alliance argument (H18).
+
+        Cooperation: coded episodes (japan_rok_up / japan_rok_down, incl. the intelligence-sharing agreements),
+        Japan-ROK UN vote kappa, and events when loaded. Abandonment fear of each ally from UN votes: US-ally
+        divergence, US-China and US-DPRK rapprochement. Cha predicts more cooperation when both fear
+        abandonment (joint) and less when only one does (asymmetry).
+        """
+        from dualthreat.model.triangle import PROXIES, TriangleModel
+
+        st, StoreError = _store(store)
+        try:
+            m = TriangleModel().fit(st)
+        except (StoreError, ValueError) as exc:
+            _fail(str(exc), 2)
+        fear = m.fear_.pivot(index="year", columns="ally", values="fear").reset_index()
+        if fmt is OutputFormat.json:
+            _json({"cooperation": records(m.cooperation_), "fear": records(m.fear_), "proxies": records(m.proxies_),
+                   "proxy_definitions": {k: v[2] for k, v in PROXIES.items()}, "cha_test": records(m.cha_),
+                   "events": m.events_status_})
+            return
+        if fmt is OutputFormat.csv:
+            tables = {"cooperation": m.cooperation_, "fear": m.fear_, "proxies": m.proxies_, "cha": m.cha_}
+            if view not in tables:
+                _fail(f"--view must be one of {', '.join(tables)}", 2)
+            emit(records(tables[view]), fmt)
+            return
+        coop = m.cooperation_.merge(fear, on="year", how="left")
+        coop = coop.assign(vote_kappa=[_interval(v, lo, hi) for v, lo, hi in
+                                       zip(coop.vote_kappa, coop.vote_kappa_lower, coop.vote_kappa_upper)])
+        cols = ["year", "episode_net", "episodes", "vote_kappa"] + [a for a in m.theater_.allies if a in coop]
+        emit(records(coop[cols].rename(columns={a: f"fear_{a}" for a in m.theater_.allies})), fmt,
+             title="Japan-ROK cooperation and each ally's abandonment fear (mean z of the proxies; + = more fear)",
+             max_width=70)
+        cha = m.cha_.copy()
+        rows = []
+        for r in records(cha):
+            rows.append({"outcome": r["outcome"], "years": r.get("years"), "N": r["n_years"],
+                         "joint (Cha: +)": _interval(r.get("joint_coef"), r.get("joint_lower"), r.get("joint_upper")),
+                         "asymmetry (Cha: -)": _interval(r.get("asymmetry_coef"), r.get("asymmetry_lower"),
+                                                         r.get("asymmetry_upper")),
+                         "mean: both / one / neither": None if r.get("mean_both") is None and r.get("mean_one") is None
+                         else " / ".join("—" if r.get(f"mean_{g}") is None else
+                                         f"{r[f'mean_{g}']:.2f} (n={int(r.get(f'n_{g}') or 0)})"
+                                         for g in ("both", "one", "neither")),
+                         "verdict": r["verdict"]})
+        emit(rows, fmt, title="Cha's quasi-alliance test (H18): OLS of cooperation on joint fear and asymmetry, "
+                              "90% intervals", max_width=80)
+
+    @app.command()
+    def domestic(
+        ally: Annotated[Optional[str], typer.Option("--ally", help="JPN or KOR (default: every ally).",
+                                                    show_default=False)] = None,
+        wordlist: Annotated[str, typer.Option("--wordlist", help="Word list (packaged name or TOML file).")
+                            ] = "salience_v1",
+        view: Annotated[str, typer.Option("--view", help="For csv: elite, public, gap, gap_summary or protest."
+                                          )] = "elite",
+        store: StoreOpt = None,
+        fmt: FormatOpt = OutputFormat.table,
+    ) -> None:
+        """The home front: elite threat salience, public threat perception, their gap, protest against the US.
+
+        Elite salience: mentions per 1,000 words in the ally's UN General Debate statements (versioned word
+        lists, 90% interval). Public perception: the poll series in the store (Pew, Genron NPO, Cabinet Office,
+        Asan, ...) and their composite z-score. Gap: both standardised over the years they share, elite minus
+        public. Protest: CAMEO 14 events against the US, when event data are loaded.
+        """
+        from dualthreat.measure.text import WordlistError
+        from dualthreat.model.domestic import DomesticModel
+
+        st, StoreError = _store(store)
+        from dualthreat.theater import load_theater
+
+        theater = load_theater()
+        if ally and ally.upper() not in theater.allies:
+            _fail(f"--ally must be one of {', '.join(theater.allies)}, not {ally!r}", 2)
+        allies = (ally.upper(),) if ally else None
+        try:
+            m = DomesticModel(theater, wordlist=wordlist).fit(st, allies)
+        except (StoreError, WordlistError) as exc:
+            _fail(str(exc), 2)
+        tables = {"elite": m.elite_, "public": m.public_, "gap": m.gap_, "gap_summary": m.gap_summary_,
+                  "protest": m.protest_}
+        if fmt is OutputFormat.json:
+            _json({"allies": list(m.allies_), "wordlist": m.wordlist_.id,
+                   "categories": {c.name: c.measures for c in m.wordlist_.categories},
+                   "coverage": records(m.coverage()), **{k: records(v) for k, v in tables.items()}})
+            return
+        if fmt is OutputFormat.csv:
+            if view not in tables:
+                _fail(f"--view must be one of {', '.join(tables)}", 2)
+            emit(records(tables[view]), fmt)
+            return
+        for a in m.allies_:
+            e = m.elite_[m.elite_.ally == a]
+            wide = {}
+            for r in e.itertuples():
+                row = wide.setdefault(r.year, {"year": r.year, "words": r.words})
+                row[r.category] = _interval(r.rate, r.lower, r.upper)
+            emit(list(wide.values()), fmt, title=f"{a}: elite salience, mentions per 1,000 words [90% interval] "
+                                                 f"in UN General Debate statements ({m.wordlist_.id})")
+            p = m.public_[(m.public_.ally == a)]
+            if not p.empty:
+                p = p.assign(col=[t + "\n" + s.removesuffix("_" + t.lower()).replace("_", "\n")
+                                  for t, s in zip(p.target, p.series)],
+                             cell=[f"{z:+.2f}" if s == "composite" and z is not None and math.isfinite(z)
+                                   else (f"{v:.1f}" if v is not None and math.isfinite(v) else None)
+                                   for s, z, v in zip(p.series, p.z, p.value)])
+                grid = p.pivot_table(index="year", columns="col", values="cell", aggfunc="first").reset_index()
+                emit(records(grid), fmt, title=f"{a}: public perception per year (poll values as reported; "
+                                              "TARGET:composite = mean z, + = more threat / warmer to the US)",
+                     max_width=30)
+                unusable = sorted(set(p[~p.usable.astype(bool)].series))
+                if unusable:
+                    err_console.print(f"{a}: series with fewer than 3 years, left out of the composite: "
+                                      f"{', '.join(unusable)}", markup=False, highlight=False)
+            g = m.gap_[m.gap_.ally == a]
+            if not g.empty:
+                g = g.assign(gap=[_interval(v, lo, hi) for v, lo, hi in zip(g.gap, g.gap_lower, g.gap_upper)])
+                emit(records(g[["source", "year", "elite_rate", "elite_z", "public_z_common", "gap"]]), fmt,
+                     title=f"{a}: elite-public gap (z over the shared years; + = leaders more salient than the "
+                           "public's threat perception) [90% interval from the speech counts]")
+            emit(records(m.gap_summary_[m.gap_summary_.ally == a][["source", "years_elite", "years_public",
+                                                                  "years_both", "first", "last", "correlation",
+                                                                  "correlation_lower", "correlation_upper",
+                                                                  "status"]]), fmt,
+                 title=f"{a}: years with both measures, and their correlation [90% interval]")
+            pr = m.protest_[m.protest_.ally == a]
+            emit(records(pr), fmt, title=f"{a}: protest against the US (CAMEO 14)")
+
+    @app.command()
+    def identity(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table,
+                 dyad: Annotated[Optional[str], typer.Option("--dyad", help="JPN-KOR, JPN-CHN or KOR-CHN.",
+                                                             show_default=False)] = None) -> None:
+        """Identity friction: history and identity disputes (coded episodes; CAMEO 11/12 disapprove/reject
+        events when loaded) and public views of the other side, for Japan-ROK, Japan-China and ROK-China."""
+        from dualthreat.model.identity import identity_episodes, identity_friction
+
+        st, StoreError = _store(store)
+        try:
+            f, e = identity_friction(st), identity_episodes(st)
+        except StoreError as exc:
+            _fail(str(exc), 2)
+        if dyad:
+            f = f[f.dyad == dyad.upper()]
+            e = e[e.dyad == dyad.upper()]
+        if fmt is OutputFormat.json:
+            _json({"friction": records(f), "identity_episodes": records(e)})
+            return
+        if fmt is OutputFormat.csv:
+            emit(records(f), fmt)
+            return
+        emit(records(e), fmt, title="Identity episodes and Japan-ROK cooperation episodes within a year of them",
+             max_width=70)
+        shown = f[(f.measure != "identity_episodes") | (f.value.fillna(0).astype(float) > 0)]
+        emit(records(shown[["dyad", "year", "measure", "value", "source", "status"]]), fmt,
+             title="Identity friction by dyad (years without an identity episode are omitted here; "
+                   "--format json lists them)", max_width=90)
