@@ -45,6 +45,7 @@ class Result:
     evidence: str
     test: str
     data_needed: str | None = None
+    expected_sign: int = 1  # the sign of the estimate the paper's claim predicts
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -438,7 +439,8 @@ def h23(ev: Evidence) -> Result:
                   r, lo, hi, n, f"Pew waves {int(m.year.min())}-{int(m.year.max())}",
                   f"Correlation of South Koreans' favourable view of China with China's UN closeness to North Korea:"
                   f" r = {_interval_text(r, lo, hi)} (the claim expects r < 0)." + _small_n(n),
-                  "Pearson r (Fisher z interval) of %fav(CHN) among Koreans and China's backing of the DPRK")
+                  "Pearson r (Fisher z interval) of %fav(CHN) among Koreans and China's backing of the DPRK",
+                  expected_sign=-1)
 
 
 def h24(ev: Evidence) -> Result:

@@ -67,4 +67,61 @@ def h22(ev: Evidence) -> Result:
                   f"paired yearly difference of {WORDLIST}:values+partners rates, JPN − KOR; > 0")
 
 
-TESTS: list[Callable[[Evidence], Result]] = [h8, h22]
+def h15(ev: Evidence) -> Result:
+    """Elite and public threat perception, pooled over the ally-source series with both measures."""
+    from dualthreat.model.domestic import DomesticModel
+
+    dm = DomesticModel(ev.theater).fit(ev.store)
+    g = dm.gap_summary_[dm.gap_summary_.status == "computed"].dropna(subset=["correlation"])
+    g = g[g.years_both > 3]
+    if g.empty:
+        return Result("H15", CLAIM_15, INCONCLUSIVE, None, None, None, 0, "no series with both measures",
+                      "No ally has both an elite and a public measure for the same source over enough years.",
+                      "elite-public correlation", "yearly polls of threat perception matching the speech years")
+    w = (g.years_both - 3).to_numpy(dtype=float)
+    z = float((w * np.arctanh(g.correlation.to_numpy(dtype=float))).sum() / w.sum())
+    se = 1 / np.sqrt(w.sum())
+    r, lo, hi = float(np.tanh(z)), float(np.tanh(z - 1.6448536269514722 * se)), float(np.tanh(z + 1.6448536269514722 * se))
+    n = int(g.years_both.sum())
+    parts = "; ".join(f"{a}-{s_}: r = {_fmt(c)} over {int(y)} years" for a, s_, c, y in
+                      g[["ally", "source", "correlation", "years_both"]].itertuples(index=False))
+    return Result("H15", CLAIM_15, verdict(lo, hi, n, sign=-1), r, lo, hi, n,
+                  f"{len(g)} ally-source series with speeches and polls in the same years",
+                  f"Correlation of elite salience (UN speeches) with public threat perception (polls), pooled: "
+                  f"r = {_interval_text(r, lo, hi)} ({parts}). A gap means the two do not move together; the "
+                  "approval-cost part needs approval polls." + _small_n(n),
+                  "pooled Fisher-z correlation of yearly elite salience and public perception; r < 0 (diverging)",
+                  "monthly government approval polls around alliance steps, for the approval-cost part",
+                  expected_sign=-1)
+
+
+CLAIM_15 = ("There is a persistent gap between elite strategic priorities and public opinion in both allies; large "
+            "alliance steps against public opinion cost governments approval.")
+
+
+def h18(ev: Evidence) -> Result:
+    """Cha's quasi-alliance test, on the longest cooperation measure available."""
+    from dualthreat.model.triangle import TriangleModel
+
+    cha = TriangleModel(ev.theater).fit(ev.store).cha_
+    run = cha[cha.joint_coef.notna()].sort_values("n_years", ascending=False)
+    claim = ("Japan and Korea cooperate more when both fear US abandonment and less when US commitment is secure "
+             "(Cha's quasi-alliance).")
+    if run.empty:
+        return Result("H18", claim, INCONCLUSIVE, None, None, None, 0, "no cooperation measure",
+                      "No Japan-ROK cooperation measure could be paired with the abandonment-fear proxies.",
+                      "Cha test", "coded US commitment signals and Japan-ROK event data")
+    best = run.iloc[0]
+    n = int(best.n_years)
+    others = "; ".join(f"{r.outcome}: joint {_fmt(r.joint_coef)} [{_fmt(r.joint_lower)}, {_fmt(r.joint_upper)}], "
+                       f"N = {int(r.n_years)}" for r in run.iloc[1:].itertuples())
+    return Result("H18", claim, verdict(best.joint_lower, best.joint_upper, n), float(best.joint_coef),
+                  float(best.joint_lower), float(best.joint_upper), n, f"{best.description}, {best.years}",
+                  f"Effect of joint abandonment fear on {best.description}: {_interval_text(best.joint_coef, best.joint_lower, best.joint_upper)};"
+                  f" asymmetric fear {_fmt(best.asymmetry_coef)} [{_fmt(best.asymmetry_lower)}, "
+                  f"{_fmt(best.asymmetry_upper)}] (Cha predicts < 0)." + (f" Other measures: {others}." if others else "")
+                  + _small_n(n), "TriangleModel.cha_: cooperation on joint and asymmetric fear proxies; joint > 0",
+                  "coded US commitment and retrenchment signals; Japan-ROK event data (CAMEO) for monthly cooperation")
+
+
+TESTS: list[Callable[[Evidence], Result]] = [h8, h15, h18, h22]
