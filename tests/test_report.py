@@ -20,7 +20,7 @@ from dualthreat.store import Store
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".ci" / "output"
 HOSTILE = '<script>window.__pwned = 1; alert("x")</script><img src=x onerror="window.__pwned=2">'
-SECTIONS = ["threats", "alliance", "hypotheses", "sources", "methods"]
+SECTIONS = ["threats", "alliance", "domestic", "triangle", "identity", "hypotheses", "sources", "methods"]
 
 
 def _browser_or_skip() -> None:

@@ -57,6 +57,10 @@ def _band(row: Any) -> str:
     return f"{_f(row['mean'])} [{_f(row['lower'])}, {_f(row['upper'])}]"
 
 
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
     return df[columns].replace({np.nan: None}).to_dict("records")
 
@@ -117,7 +121,7 @@ def alliance_section(model: Any, evaluation: Any, episodes: pd.DataFrame) -> Sec
             first, last = g.iloc[0], g.iloc[-1]
             s.paragraphs.append(
                 f"In {int(last.year)}, {th.label(ally)}'s UN ideal point lay {_f(last['CHN'], '.2f')} from China's and "
-                f"{_f(last[th.patron], '.2f')} from the {th.label(th.patron)}'s (in {int(first.year)}: "
+                f"{_f(last[th.patron], '.2f')} from {_possessive(th.label(th.patron))} (in {int(first.year)}: "
                 f"{_f(first['CHN'], '.2f')} and {_f(first[th.patron], '.2f')}).")
     s.charts.append(("posture-distance", "UN ideal-point distance to the US and to China (90% intervals)",
                      charts.posture_distance(p)))
@@ -161,6 +165,89 @@ def alliance_section(model: Any, evaluation: Any, episodes: pd.DataFrame) -> Sec
                                                        lambda x: None if x is None or pd.isna(x) else round(x, 2))),
                                    ["episode_id", "date", "actor", "domain", "decision", "direction", "expected",
                                     "p_observed"])))
+    return s
+
+
+def domestic_section(domestic: Any, theater: Any) -> Section:
+    s = Section("domestic", "Domestic constituencies and the elite-public gap")
+    elite = domestic.elite_
+    for ally in theater.allies:
+        e = elite[(elite.ally == ally) & (elite.year >= 1991)]
+        if e.empty:
+            continue
+        mean = e.groupby("category")["rate"].mean()
+        s.paragraphs.append(
+            f"Since 1991 {theater.label(ally)}'s UN General Debate statements mention North Korea "
+            f"{_f(mean.get('north_korea'), '.2f')}, China {_f(mean.get('china'), '.2f')} and the United States "
+            f"{_f(mean.get('united_states'), '.2f')} times per 1,000 words on average (word list "
+            f"{e.wordlist.iloc[0]}).")
+    for r in domestic.gap_summary_.itertuples():
+        if r.status == "computed":
+            s.paragraphs.append(
+                f"{theater.label(r.ally)}, threat from {theater.label(r.source)}: elite salience and public "
+                f"perception correlate at r = {_f(r.correlation)} [{_f(r.correlation_lower)}, "
+                f"{_f(r.correlation_upper)}] over {int(r.years_both)} years ({r.first}-{r.last}).")
+        else:
+            s.paragraphs.append(f"{theater.label(r.ally)}, threat from {theater.label(r.source)}: {r.status}.")
+    sal = elite[(elite.year >= 1991) & elite.category.isin(["china", "north_korea", "united_states"])]
+    s.charts.append(("elite-salience", "Elite salience: mentions per 1,000 words in UN General Debate statements "
+                     "(90% intervals)", charts.yearly_lines(sal, "rate", "mentions per 1,000 words",
+                                                            band=("lower", "upper"), column="category")))
+    gap = domestic.gap_.dropna(subset=["gap"])
+    if len(gap):
+        s.charts.append(("elite-public-gap", "Elite minus public threat (both standardised), by source",
+                         charts.yearly_lines(gap, "gap", "elite z minus public z", column="source")))
+    protest = domestic.protest_
+    status = protest["status"].dropna().unique() if "status" in protest else []
+    s.paragraphs.append("Protest against the US (CAMEO 14): " + (status[0] if len(status) else "see the table") + ".")
+    return s
+
+
+def triangle_section(triangle: Any, theater: Any) -> Section:
+    s = Section("triangle", "Japan-Korea relations and the triangle")
+    b = triangle.balance_
+    if len(b):
+        recent = b[b.period.astype(str) >= "1991"]
+        full = int((recent.share_balanced == 1).sum())
+        last = b.iloc[-1]
+        s.paragraphs.append(
+            f"In the signed network of the five states (ties from UN vote kappa, then ideal points), {full} of "
+            f"{len(recent)} years since 1991 are fully balanced; in {last.period} the share of balanced triads is "
+            f"{_f(last.share_balanced, '.2f')} and the best split is {last.camp_b} against {last.camp_a}.")
+        s.charts.append(("balance", "Structural balance of the five-state network per year",
+                         charts.yearly_lines(recent.rename(columns={"period": "year"}), "weighted_share_balanced",
+                                             "weighted share of balanced triads", color="source")))
+    for r in triangle.cha_.itertuples():
+        s.paragraphs.append(f"Cha's quasi-alliance test on {r.description}: joint fear {_f(r.joint_coef)} "
+                            f"[{_f(r.joint_lower)}, {_f(r.joint_upper)}], asymmetric fear {_f(r.asymmetry_coef)} "
+                            f"[{_f(r.asymmetry_lower)}, {_f(r.asymmetry_upper)}]; {r.verdict}.")
+    t = triangle.triads_
+    if len(t):
+        last_period = t.period.max()
+        tt = t[t.period == last_period]
+        s.tables.append(Table(f"Triads in {last_period}", [c for c in tt.columns if c not in ("period",)][:8],
+                              _records(tt, [c for c in tt.columns if c not in ("period",)][:8])))
+    return s
+
+
+def identity_section(store: Store, theater: Any) -> Section:
+    from dualthreat.model.identity import identity_episodes, identity_friction
+
+    s = Section("identity", "National identity")
+    fr = identity_friction(store)
+    ep = identity_episodes(store)
+    coded = fr[fr.measure == "identity_episodes"]
+    for dyad, g in coded.groupby("dyad"):
+        s.paragraphs.append(f"{dyad}: {int(g.value.sum())} coded history and identity disputes in "
+                            f"{int(g.year.min())}-{int(g.year.max())}.")
+    other = fr[fr.status != "coded"]["status"].dropna().unique()
+    if len(other):
+        s.paragraphs.append("Disapprove/reject events (CAMEO 11/12): " + str(other[0]) + ".")
+    if len(ep):
+        cols = [c for c in ("episode_id", "date", "dyad", "actor", "outcome", "direction",
+                            "cooperation_within_window") if c in ep.columns]
+        s.tables.append(Table("History and identity episodes, and the Japan-ROK cooperation around them", cols,
+                              _records(ep.assign(date=ep.date.astype(str)), cols)))
     return s
 
 
@@ -227,10 +314,17 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
     """Assemble the report from a fitted model, the hypothesis results and the episode evaluation."""
     from dualthreat.model import DualThreatModel
 
+    from dualthreat.model.domestic import DomesticModel
+    from dualthreat.model.triangle import TriangleModel
+
     model = model or DualThreatModel().fit(store)
+    th = model.theater_
     episodes = store.query("SELECT * FROM episodes ORDER BY date").to_pandas()
     threats, latest = threat_section(model)
-    sections = [threats, alliance_section(model, evaluation, episodes)]
+    sections = [threats, alliance_section(model, evaluation, episodes),
+                domestic_section(DomesticModel(th).fit(store), th),
+                triangle_section(TriangleModel(th).fit(store), th),
+                identity_section(store, th)]
     sections += list(extra_sections or [])
     counts = {"supported": 0, "contradicted": 0, "inconclusive": 0}
     summary = list(threats.paragraphs[: len(model.theater_.allies)])
