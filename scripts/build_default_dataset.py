@@ -34,6 +34,14 @@ def build_countries(shared: Path) -> None:
         for row in csv.DictReader(fh):
             if row["iso3c"]:
                 iso_of_cow.setdefault(int(row["ccode"]), (row["iso3c"], row["countryname"]))
+    # One code per state: where the file gives two COW states the same code (255 Germany and 260 German
+    # Federal Republic both DEU; 678 and 680, the two Yemens, both YAR), the lower COW code keeps it.
+    claimed: set[str] = set()
+    for ccode in sorted(iso_of_cow):
+        code, name = iso_of_cow[ccode]
+        if code in claimed:
+            del iso_of_cow[ccode]
+        claimed.add(code)
     geo: dict[str, tuple[str, str]] = {}
     with open(raw / "gdelt" / "lookups" / "countryInfo.txt", encoding="utf-8") as fh:
         lines = [ln for ln in fh if not ln.startswith("#") or ln.startswith("#ISO")]

@@ -100,7 +100,7 @@ def ingest(
     rows_in = sum(r.rows_in for r in results)
     loaded = sum(r.loaded for r in results)
     if strict and rejections:
-        _report_ingest(fmt, rows_in, 0, rejections, [], stored=False)
+        _report_ingest(fmt, rows_in, loaded, rejections, [], stored=False)
         _fail(f"{len(rejections)} row(s) rejected and --strict is set; nothing was stored.", 2)
     try:
         reports = Store(store).load(results, kind=kind)

@@ -37,7 +37,12 @@ def default_data_dir() -> Path:
 
 def manifest(data_dir: Path | None = None) -> list[dict[str, str]]:
     data_dir = data_dir or default_data_dir()
-    with open(data_dir / "MANIFEST.csv", encoding="utf-8") as fh:
+    path = data_dir / "MANIFEST.csv"
+    if not path.is_file():
+        raise DefaultDataError(f"{path} not found: {data_dir} is not a default-dataset folder (it needs "
+                               "MANIFEST.csv and the Parquet files it lists); rebuild one with "
+                               "scripts/build_default_dataset.py")
+    with open(path, encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 

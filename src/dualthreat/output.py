@@ -23,8 +23,9 @@ class OutputFormat(str, enum.Enum):
 
 console = Console()
 err_console = Console(stderr=True)
-if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
-    console.width = max(console.width, 140)
+for _c in (console, err_console):
+    if not _c.is_terminal:  # piped or captured: do not squeeze tables, or wrap messages, at 80 columns
+        _c.width = max(_c.width, 140)
 
 
 def _plain(value: Any) -> Any:

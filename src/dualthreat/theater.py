@@ -136,7 +136,7 @@ def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
             if key in raw:
                 _country(file, f"{where}.{key}", raw[key])
         sign = raw.get("sign", 1)
-        if sign not in (1, -1):
+        if isinstance(sign, bool) or not isinstance(sign, int) or sign not in (1, -1):
             raise _fail(file, f"{where}.sign", f"{sign!r} must be 1 or -1")
         indicators.append(Indicator(raw["id"], ally, level, source, raw["table"], raw["series"], raw.get("actor"),
                                     raw.get("target"), raw.get("unit"), sign, raw.get("note", "")))

@@ -140,6 +140,8 @@ def integer(rec: Record, col: str, required: bool = False) -> int | None:
         return None
     if value != int(value):
         raise RowError(col, f"{rec.get(col)!r} is not a whole number")
+    if not -(2**31) <= value < 2**31:  # the canonical INTEGER columns are 32-bit; no source count comes near
+        raise RowError(col, f"{(rec.get(col) or '').strip()[:40]!r} is out of range for a whole number")
     return int(value)
 
 
@@ -165,6 +167,14 @@ def parse_date(raw: str, col: str) -> dt.date:
         return dt.date.fromisoformat(raw)
     except ValueError:
         raise RowError(col, f"{raw[:40]!r} is not a valid date (expected YYYY-MM-DD)") from None
+
+
+def parse_month(raw: str, col: str) -> dt.date:
+    """The first day of a month given as YYYY-MM (a date known only to the month)."""
+    try:
+        return dt.date.fromisoformat(raw + "-01")
+    except ValueError:
+        raise RowError(col, f"{raw[:40]!r} is not a valid month (expected YYYY-MM)") from None
 
 
 def year(rec: Record, col: str, lo: int = 1800, hi: int = 2100) -> int:
@@ -429,5 +439,15 @@ def pick_format(path: Path, formats: list[Format]) -> Format:
     for fmt in formats:
         if all(c in header for c in fmt.required):
             return fmt
+
+    def closeness(fmt: Format) -> float:
+        """Share of ``fmt``'s columns the header has, under the best of the delimiters tried."""
+        joined = fmt.delimiter.join(header)
+        return max(sum(c in [h.strip() for h in joined.split(d)] for c in fmt.required) / len(fmt.required)
+                   for d in (fmt.delimiter, ";", "\t", ",", "|"))
+
+    closest = max(formats, key=closeness)
+    if closeness(closest) > 0:  # name the missing columns, or the delimiter the file uses instead
+        _check_header(name, header, closest)
     expected = "; or ".join(f"{f.name}: {', '.join(f.required)}" for f in formats)
     raise FileRefused(name, f"the header matches none of the expected layouts ({expected})")

@@ -8,7 +8,7 @@ from typing import Any
 
 import re
 
-from dualthreat.ingest.base import Format, Record, RowError, choice, date, integer, number, parse_date, text
+from dualthreat.ingest.base import Format, Record, RowError, choice, date, integer, number, parse_month, text
 
 CNS_URL = "https://www.nti.org/analysis/articles/cns-north-korea-missile-test-database/"
 OUTCOMES = ("success", "failure", "unknown")
@@ -21,10 +21,11 @@ def _test(rec: Record) -> dict[str, Any]:
     assert raw is not None
     # CNS enters some early tests with the month only ("1984-09"); they keep month precision.
     precision = "month" if re.fullmatch(r"\d{4}-\d{2}", raw) else "day"
-    when = parse_date(raw + "-01", "date") if precision == "month" else date(rec, "date")
+    when = parse_month(raw, "date") if precision == "month" else date(rec, "date")
     assert when is not None
     if not 1984 <= when.year <= 2100:
-        raise RowError("date", f"{when} is before the first North Korean test in the database (1984)")
+        raise RowError("date", f"{when} is outside the database's years (1984, the first North Korean test, "
+                               "to 2100)")
     bearing = number(rec, "bearing")
     if bearing is not None and not 0 <= bearing <= 360:
         raise RowError("bearing", f"{bearing} is not a bearing in degrees (0-360)")

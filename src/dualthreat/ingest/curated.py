@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dualthreat.ingest.base import Format, Record, RowError, choice, country, date, number, parse_date, text
+from dualthreat.ingest.base import Format, Record, RowError, choice, country, date, number, parse_month, text
 from dualthreat.ingest.periods import PERIOD_TYPES, period_bounds
 
 STATUS_MARKERS = {
@@ -79,7 +79,7 @@ def _episode_date(rec: Record) -> tuple[Any, str]:
     raw = text(rec, "date")
     assert raw is not None
     if re.fullmatch(r"\d{4}-\d{2}", raw):
-        return parse_date(raw + "-01", "date"), "month"
+        return parse_month(raw, "date"), "month"
     return date(rec, "date"), "day"
 
 

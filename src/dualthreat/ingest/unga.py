@@ -56,16 +56,15 @@ UN_ISSUES = Format("UN roll-call issues (unvotes package)", "un_roll_call_issues
 
 
 def _ideal_point(rec: Record) -> dict[str, Any]:
-    code, ccode = country_cow(rec, "ccode")
-    iso = text(rec, "iso3c", required=False)
-    if iso is not None:
-        iso = country(rec, "iso3c")
+    code, ccode = country_cow(rec, "ccode")  # the code of the COW state (one per state)
+    if text(rec, "iso3c", required=False) is not None:
+        country(rec, "iso3c")  # still checked: an unknown code in the file is an error
     point = number(rec, "idealpointfp")
     q05, q95 = number(rec, "q5fp"), number(rec, "q95fp")
     if point is not None and q05 is not None and q95 is not None and not q05 <= q95:
         raise RowError("q5fp", f"5% quantile {q05} exceeds 95% quantile {q95}")
     return {
-        "iso3": iso or code,
+        "iso3": code,
         "ccode": ccode,
         "year": year(rec, "year", 1946, 2100),
         "ideal_point": point,

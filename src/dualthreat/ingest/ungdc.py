@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from dualthreat import countries
-from dualthreat.ingest.base import FileRefused, ReadResult, Rejection, display_path, sniff
+from dualthreat.ingest.base import FileRefused, ReadResult, Rejection, display_path, file_sha256, sniff
 from dualthreat.tables import TABLES
 
 UNGDC_URL = "https://doi.org/10.7910/DVN/0TJX8Y"
@@ -35,7 +35,7 @@ def _files(path: Path) -> list[Path]:
 
 
 def _speech(file: Path) -> dict[str, Any]:
-    """One statement as a row; raises ValueError(field, reason) for a bad file."""
+    """One statement as a row; raises ValueError(field, reason[, line]) for a bad file."""
     m = NAME.fullmatch(file.name)
     if not m:
         raise ValueError("(file name)", f"{file.name!r} is not of the form ISO_NN_YYYY.txt")
@@ -54,7 +54,8 @@ def _speech(file: Path) -> dict[str, Any]:
         body = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ValueError("text", f"line {line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x}); re-save as UTF-8") from None
+        raise ValueError("text", f"line {line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x}); re-save as UTF-8",
+                         line) from None
     words = len(body.split())
     if words == 0:
         raise ValueError("text", "the statement is empty")
@@ -69,12 +70,12 @@ def read_speeches(path: Path) -> ReadResult:
     rows, rejections = [], []
     digest = hashlib.sha256()
     for file in files:
-        digest.update(file.name.encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+        digest.update(file.name.encode() + b"\0" + bytes.fromhex(file_sha256(file)))  # in chunks: files may be huge
         try:
             row = _speech(file)
         except ValueError as err:
-            fld, reason = err.args
-            rejections.append(Rejection(str(file), 1, fld, reason))
+            fld, reason, *where = err.args
+            rejections.append(Rejection(str(file), where[0] if where else 1, fld, reason))
             continue
         row.update(dataset="ungdc", source_file=display_path(file), source_line=1, source_url=UNGDC_URL)
         rows.append(row)

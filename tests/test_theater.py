@@ -1,0 +1,120 @@
+"""The theater file: the packaged Northeast Asia theater, and broken files that name their bad key."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from dualthreat.tables import TABLES
+from dualthreat.theater import TheaterError, load_theater, parse_theater
+
+from conftest import cli
+
+PACKAGED = resources.files("dualthreat").joinpath("theaters/northeast_asia.toml").read_text("utf-8")
+
+
+def test_packaged_theater() -> None:
+    th = load_theater()
+    assert (th.name, th.patron, th.allies, th.sources) == ("Northeast Asia", "USA", ("JPN", "KOR"), ("CHN", "PRK"))
+    assert set(th.levels) == {"local", "systemic"}
+    assert th.states == ("USA", "JPN", "KOR", "CHN", "PRK")
+    components = th.components()
+    assert len(components) == 8  # 2 allies x 2 levels x 2 sources
+    for component in components:
+        assert th.indicators_for(*component), f"no indicator for {component}"
+    assert all(i.table in TABLES and i.sign in (1, -1) for i in th.indicators)
+    assert len({i.id for i in th.indicators}) == len(th.indicators)
+    assert th.label("KOR") == "South Korea"
+
+
+def test_theater_command() -> None:
+    run = cli("theater", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    rows = run.json()
+    assert {r["component"] for r in rows} == {f"{a}.{lvl}.{s}" for a in ("JPN", "KOR") for lvl in ("local", "systemic")
+                                              for s in ("CHN", "PRK")}
+    assert {"component", "indicator", "table", "series", "sign"} <= set(rows[0])
+    table = cli("theater")
+    assert table.exit_code == 0 and "patron USA" in table.stdout
+
+
+def edit(old: str, new: str) -> str:
+    assert PACKAGED.count(old) >= 1, old
+    return PACKAGED.replace(old, new, 1)
+
+
+FIRST = "indicator[0] (jasdf_scrambles_chn)"
+BROKEN = {
+    # name: (theater text, what the message must name)
+    "unknown_top_key": (PACKAGED + '\ncolour = "blue"\n', "colour: unknown key"),
+    "unknown_indicator_key": (edit('sign = 1\nnote = "JASDF', 'weight = 2\nsign = 1\nnote = "JASDF'),
+                              "indicator[0].weight: unknown key"),
+    "component_not_three_parts": (edit('component = "JPN.local.CHN"', 'component = "JPN.local"'),
+                                  f"{FIRST}.component: 'JPN.local' is not of the form ALLY.level.SOURCE"),
+    "component_bad_level": (edit('component = "JPN.local.CHN"', 'component = "JPN.regional.CHN"'),
+                            f"{FIRST}.component: level 'regional' is not one of"),
+    "component_ally_not_listed": (edit('component = "JPN.local.CHN"', 'component = "USA.local.CHN"'),
+                                  f"{FIRST}.component: ally 'USA' is not in allies"),
+    "component_source_not_listed": (edit('component = "JPN.local.CHN"', 'component = "JPN.local.RUS"'),
+                                    f"{FIRST}.component: source 'RUS' is not in sources"),
+    "unknown_table": (edit('table = "indicators"', 'table = "scrambles"'), f"{FIRST}.table: 'scrambles' is not a table"),
+    "bad_patron": (edit('patron = "USA"', 'patron = "XYZ"'), "patron: 'XYZ' is not a known ISO3 country code"),
+    "bad_ally": (edit('allies = ["JPN", "KOR"]', 'allies = ["JPN", "KOREA"]'),
+                 "allies[1]: 'KOREA' is not a known ISO3 country code"),
+    "bad_indicator_actor": (edit('actor = "CHN"', 'actor = "XYZ"'), f"{FIRST}.actor: 'XYZ' is not a known ISO3"),
+    "bad_sign": (edit("sign = 1", "sign = 2"), f"{FIRST}.sign: 2 must be 1 or -1"),
+    "sign_as_text": (edit("sign = 1", 'sign = "up"'), f"{FIRST}.sign: 'up' must be 1 or -1"),
+    "duplicate_id": (edit('id = "senkaku_contiguous_zone_days"', 'id = "jasdf_scrambles_chn"'),
+                     "indicator[1] (jasdf_scrambles_chn).id: duplicate id"),
+    "missing_id": (edit('id = "jasdf_scrambles_chn"\n', ""), "indicator[0].id: missing or not a string"),
+    "missing_patron": (edit('patron = "USA"\n', ""), "patron: missing"),
+    "bad_levels": (edit('levels = ["local", "systemic"]', 'levels = ["local"]'), "levels: must be"),
+    "empty_allies": (edit('allies = ["JPN", "KOR"]', "allies = []"), "allies: must be a non-empty list"),
+    "invalid_toml": (edit('name = "Northeast Asia"', 'name = "Northeast Asia'), "not valid TOML"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN)
+def test_broken_theater_names_the_bad_key(name: str, tmp_path: Path) -> None:
+    text, says = BROKEN[name]
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TheaterError) as err:
+        load_theater(path)
+    assert str(err.value).startswith(f"{path}: ")
+    assert says in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["unknown_top_key", "bad_sign", "invalid_toml"])
+def test_theater_command_refuses_a_broken_file(name: str, tmp_path: Path) -> None:
+    text, says = BROKEN[name]
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    run = cli("theater", "--file", path)
+    assert run.exit_code == 2
+    assert "".join(says.split()) in run.message and str(path) in run.message
+
+
+def test_unreadable_theater_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+    with pytest.raises(TheaterError, match="cannot be read"):
+        load_theater(missing)
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(PACKAGED.replace("Northeast Asia", "Asie du Nord-Est \u00e9").encode("latin-1"))
+    with pytest.raises(TheaterError, match="cannot be read"):
+        load_theater(latin1)
+    assert cli("theater", "--file", missing).exit_code == 2
+
+
+def test_another_theater_parses() -> None:
+    """A theater is data: another alliance system needs only another file."""
+    data = {"name": "Baltic", "patron": "USA", "allies": ["POL", "LTU"], "sources": ["RUS"],
+            "levels": ["systemic", "local"],
+            "indicator": [{"id": "rus_milburden", "component": "POL.systemic.RUS", "table": "military_spending",
+                           "series": "share_gdp", "actor": "RUS"}]}
+    th = parse_theater(data, "baltic.toml")
+    assert th.components()[0] == ("POL", "local", "RUS") and th.indicators[0].sign == 1
+    assert tomllib.loads(PACKAGED)["patron"] == "USA"
