@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from dualthreat.cli import app
-from dualthreat.defaults import build
 from dualthreat.evaluate.episodes import base_rate, evaluate, scores
 from dualthreat.store import Store
 
@@ -20,10 +19,9 @@ KEEP = 14  # stored calibration episodes kept in the test store (the fits per ep
 
 
 @pytest.fixture(scope="module")
-def small_store(tmp_path_factory) -> Path:
+def small_store(tmp_path_factory, default_base) -> Path:
     """The default dataset with only the first episodes of 2008-2016 stored, to keep the tests fast."""
-    path = tmp_path_factory.mktemp("episodes") / "store.duckdb"
-    build(Store(path))
+    path = default_base.copy(tmp_path_factory.mktemp("episodes") / "store.duckdb")
     con = duckdb.connect(str(path))
     con.execute("DELETE FROM episodes WHERE date < DATE '2008-01-01'")
     con.execute(f"DELETE FROM episodes WHERE episode_id NOT IN "

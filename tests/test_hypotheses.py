@@ -10,18 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from dualthreat.cli import app
-from dualthreat.defaults import build
 from dualthreat.evaluate.hypotheses import CONTRADICTED, INCONCLUSIVE, MIN_N, SUPPORTED, verdict
-from dualthreat.store import Store
 
 HYPOTHESES_MD = Path(__file__).resolve().parents[2] / "shared" / "HYPOTHESES.md"
 
 
 @pytest.fixture(scope="module")
-def rows(tmp_path_factory) -> list[dict]:
-    path = tmp_path_factory.mktemp("hyp") / "store.duckdb"
-    build(Store(path))
-    result = CliRunner().invoke(app, ["hypotheses", "--store", str(path), "--format", "json"])
+def rows(default_base) -> list[dict]:
+    result = CliRunner().invoke(app, ["hypotheses", "--store", str(default_base.path), "--format", "json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 

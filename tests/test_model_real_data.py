@@ -8,16 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dualthreat.defaults import build
 from dualthreat.model import DualThreatModel
 from dualthreat.store import Store
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Store:
-    st = Store(tmp_path_factory.mktemp("model") / "store.duckdb")
-    build(st)
-    return st
+def store(default_base) -> Store:
+    """The session's default-dataset store (conftest.py), read only."""
+    return Store(default_base.path)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from dualthreat.defaults import build
 from dualthreat.measure.unga import VOTES, cohen_kappa, ideal_point_distance, vote_agreement, wilson
 from dualthreat.model.posture import posture
 from dualthreat.store import Store
@@ -14,10 +13,9 @@ from dualthreat.theater import load_theater
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Store:
-    st = Store(tmp_path_factory.mktemp("posture") / "store.duckdb")
-    build(st)
-    return st
+def store(default_base) -> Store:
+    """The session's default-dataset store (conftest.py), read only."""
+    return Store(default_base.path)
 
 
 def _table(a: list[str], b: list[str]) -> np.ndarray:

@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dualthreat.defaults import build
 from dualthreat.evaluate.hypotheses import evaluate_hypotheses
 from dualthreat.model import DualThreatModel
 from dualthreat.report.build import build_report
@@ -31,11 +30,10 @@ def _browser_or_skip() -> None:
 
 
 @pytest.fixture(scope="module")
-def report_path(tmp_path_factory) -> Path:
+def report_path(tmp_path_factory, default_base) -> Path:
     """A report of the default dataset, with one episode whose text is hostile HTML."""
     d = tmp_path_factory.mktemp("report")
-    path = d / "store.duckdb"
-    build(Store(path))
+    path = default_base.copy(d / "store.duckdb")
     con = duckdb.connect(str(path))
     con.execute("INSERT INTO episodes (episode_id, date, date_precision, actor, counterpart, domain, decision, "
                 "outcome, direction, dataset) VALUES ('X999', DATE '2015-06-01', 'day', 'KOR', 'USA', "

@@ -55,7 +55,7 @@ class DualThreatModel:
 
     # ------------------------------------------------------------------------------------------------
     def fit(self, store: Store) -> DualThreatModel:
-        if store._reader is None:
+        if not store.is_open:
             with store:
                 return self._fit(store)
         return self._fit(store)
