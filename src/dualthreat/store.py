@@ -79,6 +79,11 @@ class Store:
         self._reader = self.connect(read_only=True)
         return self
 
+    @property
+    def is_open(self) -> bool:
+        """True inside a ``with store:`` block."""
+        return self._reader is not None
+
     def __exit__(self, *exc: object) -> None:
         if self._reader is not None:
             self._reader.close()
