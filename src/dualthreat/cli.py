@@ -14,8 +14,10 @@ from dualthreat.output import OutputFormat, console, emit, err_console
 
 app = typer.Typer(
     help="Measure the dual threat framework of Japanese and South Korean alliance thinking from cited data.\n\n"
-         "Start with `dualthreat run` (build the store from the default dataset and summarise it), then "
-         "`dualthreat data list` to see what the store holds.",
+         "Start with `dualthreat run`: it builds the store from the default dataset, fits the framework, tests "
+         "the paper's hypotheses, forecasts the decision episodes and writes report.html. Then look closer: "
+         "`dualthreat threats`, `posture`, `hypotheses`, `triangle`, `domestic --ally KOR`; "
+         "`dualthreat data list` shows what the store holds and where it came from.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
@@ -484,6 +486,7 @@ def run(store: StoreOpt = None,
 
 from dualthreat.triangle_cli import register as _register_triangle; _register_triangle(app)  # noqa: E402, E702
 
+from dualthreat.events_cli import register as _register_events; _register_events(app)  # noqa: E402, E702
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -125,6 +125,10 @@ class Store:
             for result in results:
                 reports.append(self._load_one(con, result, kind, next_id))
                 next_id += 1
+                # Rows read from the same file for another table (e.g. the month totals of an event file).
+                for companion in getattr(result, "companions", ()):
+                    reports.append(self._load_one(con, companion, kind, next_id))
+                    next_id += 1
             pause = float(os.environ.get(FAULT_PAUSE_ENV, "0") or 0)
             if pause > 0:
                 print("dualthreat: pausing inside the load transaction (fault-injection test hook)",
@@ -162,10 +166,17 @@ class Store:
              result.rejected, report.added, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)],
         )
         if result.rejections:
-            con.executemany(
-                "INSERT INTO _rejections VALUES (?, ?, ?, ?, ?)",
-                [[load_id, r.file, r.line, r.field, r.reason] for r in result.rejections],
-            )
+            # one Arrow insert rather than executemany (about 0.3 ms per row: seconds for a large event file)
+            rej = result.rejections
+            con.register("staged_rejections", pa.table({
+                "load_id": pa.array([load_id] * len(rej), pa.int64()),
+                "file": pa.array([r.file for r in rej], pa.string()),
+                "line": pa.array([r.line for r in rej], pa.int64()),
+                "field": pa.array([r.field for r in rej], pa.string()),
+                "reason": pa.array([r.reason for r in rej], pa.string()),
+            }))
+            con.execute("INSERT INTO _rejections SELECT * FROM staged_rejections")
+            con.unregister("staged_rejections")
         return report
 
     def summary(self) -> list[dict[str, Any]]:

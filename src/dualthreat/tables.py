@@ -280,6 +280,48 @@ TABLES: dict[str, Table] = {
             ),
             *_year("year"),
         ),
+        # Event data (GDELT 1.0/2.0, ICEWS; see dualthreat.ingest.events)
+        Table(
+            "events",
+            "Coded events (GDELT 1.0/2.0, ICEWS) between two different states of the theater, one row per event",
+            (
+                ("event_id", "BIGINT"),
+                ("date", "DATE"),
+                ("month", "VARCHAR"),
+                ("source", "VARCHAR"),
+                ("target", "VARCHAR"),
+                ("source_actor", "VARCHAR"),
+                ("target_actor", "VARCHAR"),
+                ("country_from_code", "BOOLEAN"),
+                ("event_code", "VARCHAR"),
+                ("root_code", "VARCHAR"),
+                ("quad_class", "INTEGER"),
+                ("goldstein", "DOUBLE"),
+                ("is_root", "BOOLEAN"),
+                ("num_mentions", "INTEGER"),
+                ("num_sources", "INTEGER"),
+                ("num_articles", "INTEGER"),
+                ("avg_tone", "DOUBLE"),
+                ("date_added", "DATE"),
+            ),
+            "min(date)",
+            "max(date)",
+        ),
+        Table(
+            "event_month_totals",
+            "All valid events read from each event file, by month of the event: the denominators of event shares",
+            (
+                ("file", "VARCHAR"),
+                ("file_sha256", "VARCHAR"),
+                ("month", "VARCHAR"),
+                ("events", "BIGINT"),
+                ("root_events", "BIGINT"),
+                ("mentions", "BIGINT"),
+                ("root_mentions", "BIGINT"),
+            ),
+            "min(CAST(month || '-01' AS DATE))",
+            "max(last_day(CAST(month || '-01' AS DATE)))",
+        ),
     ]
 }
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from dualthreat.ingest.base import FileRefused, Format, ReadResult, Rejection, pick_format, read_file
 from dualthreat.ingest.cns import MISSILE_TESTS, MISSILES
 from dualthreat.ingest.curated import EPISODES, INDICATORS
+from dualthreat.ingest.events import read_gdelt, read_icews
 from dualthreat.ingest.peacescience import (ALLIANCES, CAPABILITIES, MILITARY_SPENDING, RIVALRIES,
                                             TERRITORIAL_THREAT)
 from dualthreat.ingest.pew import PEW
@@ -32,7 +33,8 @@ KINDS: dict[str, list[Format]] = {
     "territorial-threat": [TERRITORIAL_THREAT],
 }
 # Kinds whose reader is not a tabular Format.
-SPECIAL: dict[str, Callable[[Path], ReadResult]] = {"speeches": read_speeches}
+SPECIAL: dict[str, Callable[[Path], ReadResult]] = {"speeches": read_speeches, "gdelt": read_gdelt,
+                                                    "icews": read_icews}
 
 KIND_HELP = {
     "indicators": "curated figures (shared/data/curated/*.csv)",
@@ -47,6 +49,8 @@ KIND_HELP = {
     "alliances": "ATOP directed dyad-years",
     "rivalries": "strategic rivalries (tss_rivalries.csv)",
     "territorial-threat": "latent territorial threat (terrthreat.csv)",
+    "gdelt": "GDELT 1.0 or 2.0 event files, plain or zipped, or a folder of them (read in parallel)",
+    "icews": "ICEWS event files (Dataverse .tab layout), plain or zipped, or a folder of them",
 }
 
 

@@ -1,0 +1,688 @@
+"""Readers for event data: GDELT 1.0 and 2.0 event files and ICEWS event files, plain or zipped.
+
+Event files are large (a GDELT 1.0 yearly back file or a month of GDELT 2.0 exports holds millions of lines),
+so these readers do not go row by row through Python. DuckDB's CSV scanner reads each file once, streaming,
+with every column as text; one SQL query per file then
+
+* checks every line (number of fields, UTF-8 in the fields read, dates, codes, numbers) and returns each
+  malformed line with the field and the reason,
+* counts every valid event by month (``event_month_totals``: the denominators of event shares, since GDELT's
+  volume grew by orders of magnitude), and
+* keeps, with its line number, each event whose two actors are two different states of the theater
+  (``events``).
+
+Line numbers: the scanner skips the lines it rejects (wrong number of fields, bad UTF-8, over-long) and empty
+lines, and reports the rejected ones with their line numbers; rows are numbered in file order (each file is
+scanned by one thread, so order is kept), and a row's line is its number plus the skipped lines before it.
+A Python pass over the bytes (which also computes the file's SHA-256) counts the lines, so that empty lines
+are found and accounted for. Several files are read at once, one per core.
+
+Actor countries (GDELT): ``Actor1CountryCode``/``Actor2CountryCode``; where that field is empty, the first
+three characters of ``Actor1Code``/``Actor2Code`` when they are a CAMEO country code (the CAMEO actor
+codebook puts the country first in an actor code, e.g. ``CHNGOV``); CAMEO codes are mapped to ISO3 by
+:mod:`dualthreat.ingest.cameo`. ICEWS names countries in words, mapped to ISO3 the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pyarrow as pa
+
+from dualthreat.ingest.base import FileRefused, ReadResult, Rejection, display_path
+from dualthreat.tables import TABLES
+
+GDELT_URL = "https://www.gdeltproject.org/"
+ICEWS_URL = "https://doi.org/10.7910/DVN/28075"
+MAX_LINE_BYTES = 1 << 20
+
+# GDELT 2.0 event export columns with their BigQuery types (GDELT 2.0 event codebook; header file
+# GDELT_2.0_Events_Column_Labels_Header_Row_Sep2016.csv). GDELT 1.0 has the same columns without the three
+# *_ADM2Code columns (58), and its historical back files also lack SOURCEURL (57).
+GDELT2_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("GLOBALEVENTID", "INTEGER"), ("SQLDATE", "INTEGER"), ("MonthYear", "INTEGER"), ("Year", "INTEGER"),
+    ("FractionDate", "FLOAT"),
+    *[(f"Actor{i}{c}", "STRING") for i in (1, 2) for c in (
+        "Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code", "Religion2Code",
+        "Type1Code", "Type2Code", "Type3Code")],
+    ("IsRootEvent", "INTEGER"), ("EventCode", "STRING"), ("EventBaseCode", "STRING"), ("EventRootCode", "STRING"),
+    ("QuadClass", "INTEGER"), ("GoldsteinScale", "FLOAT"), ("NumMentions", "INTEGER"), ("NumSources", "INTEGER"),
+    ("NumArticles", "INTEGER"), ("AvgTone", "FLOAT"),
+    *[(f"{g}_{c}", t) for g in ("Actor1Geo", "Actor2Geo", "ActionGeo") for c, t in (
+        ("Type", "INTEGER"), ("FullName", "STRING"), ("CountryCode", "STRING"), ("ADM1Code", "STRING"),
+        ("ADM2Code", "STRING"), ("Lat", "FLOAT"), ("Long", "FLOAT"), ("FeatureID", "STRING"))],
+    ("DATEADDED", "INTEGER"), ("SOURCEURL", "STRING"),
+)
+GDELT2_NAMES = [c for c, _ in GDELT2_COLUMNS]
+GDELT1_NAMES = [c for c in GDELT2_NAMES if not c.endswith("_ADM2Code")]
+assert len(GDELT2_NAMES) == 61 and len(GDELT1_NAMES) == 58
+
+ICEWS_NAMES = ["Event ID", "Event Date", "Source Name", "Source Sectors", "Source Country", "Event Text",
+               "CAMEO Code", "Intensity", "Target Name", "Target Sectors", "Target Country", "Story ID",
+               "Sentence Number", "Publisher", "City", "District", "Province", "Country", "Latitude", "Longitude"]
+
+GDELT_EXPECTED = ("a GDELT event file: tab-separated, no header, 57 or 58 fields per line (GDELT 1.0) or 61 "
+                  "(GDELT 2.0 export), plain or zipped")
+ICEWS_EXPECTED = ("an ICEWS event file (Harvard Dataverse .tab layout): tab-separated with the header row "
+                  + ", ".join(ICEWS_NAMES[:8]) + ", ..., plain or zipped")
+
+
+@dataclass
+class EventReadResult(ReadResult):
+    """One event file: the theater's events (``rows``, table ``events``) and, as a companion loaded in the same
+    transaction, the month totals of all valid events in the file (table ``event_month_totals``).
+
+    ``loaded`` counts every valid line (each is counted in the month totals); ``kept`` is how many of them are
+    events between two of the theater's states, stored one by one. ``rows_in == loaded + rejected``.
+    """
+
+    valid: int = 0
+    companions: list[ReadResult] = field(default_factory=list)
+    states: tuple[str, ...] = ()
+
+    @property
+    def loaded(self) -> int:  # type: ignore[override]
+        return self.valid
+
+    @property
+    def kept(self) -> int:
+        return self.rows.num_rows
+
+
+# --------------------------------------------------------------------------------------------------
+# public entry points
+
+
+def read_gdelt(path: Path) -> EventReadResult:
+    """``dualthreat ingest gdelt PATH``: one GDELT event file, or a folder of them (read in parallel)."""
+    return _read_path("gdelt", path)
+
+
+def read_icews(path: Path) -> EventReadResult:
+    """``dualthreat ingest icews PATH``: one ICEWS event file, or a folder of them (read in parallel)."""
+    return _read_path("icews", path)
+
+
+def _read_path(kind: str, path: Path) -> EventReadResult:
+    files = event_files(kind, path)
+    results = read_events(kind, files)
+    if path.is_dir():
+        return combine(results, str(path))
+    return results[0]
+
+
+_NOT_DATA = {"README", "SYNTHETIC", "LICENSE", "PROVENANCE", "SOURCES", "MANIFEST"}
+_SUFFIXES = {"gdelt": (".csv", ".tsv", ".zip"), "icews": (".tab", ".tsv", ".zip")}
+_OTHER_GDELT = (".mentions.", ".gkg.", ".translation.mentions.")  # GDELT's other tables, named in their files
+
+
+def event_files(kind: str, path: Path) -> list[Path]:
+    """A file as is; a folder as its event files: by suffix, without hidden or partial files, READMEs, or (for
+    GDELT) the mentions and GKG files that GDELT names as such. A file given by name is always checked."""
+    expected = GDELT_EXPECTED if kind == "gdelt" else ICEWS_EXPECTED
+    if not path.exists():
+        raise FileRefused(str(path), f"no such file; expected {expected}")
+    if not path.is_dir():
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p.suffix.lower() in _SUFFIXES[kind] and p.stem.upper() not in _NOT_DATA
+                   and not (kind == "gdelt" and any(t in p.name.lower() for t in _OTHER_GDELT)))
+    if not files:
+        raise FileRefused(str(path), f"the folder has no {'/'.join(_SUFFIXES[kind])} files; expected {expected}")
+    return files
+
+
+def read_events(kind: str, paths: Sequence[Path], states: Sequence[str] | None = None, jobs: int | None = None,
+                progress: Callable[[Path], None] | None = None) -> list[EventReadResult]:
+    """Read event files of one kind (``gdelt`` or ``icews``), several at once; one result per file.
+
+    ``states`` are the theater's states (default: those of the packaged theater). A file that is not of the
+    kind asked for raises :class:`FileRefused` (checked for every file before any is scanned).
+    """
+    if kind not in ("gdelt", "icews"):
+        raise ValueError(f"unknown event data kind {kind!r}")
+    if states is None:
+        from dualthreat.theater import load_theater
+
+        states = load_theater().states
+    states = tuple(states)
+    plans = [_plan(kind, Path(p)) for p in paths]  # refuses wrong files before any work
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(plans)))
+    local = threading.local()
+    opened: list[Any] = []
+    with tempfile.TemporaryDirectory(prefix="dualthreat-events-") as tmp:
+        def work(plan: _Plan) -> EventReadResult:
+            con = getattr(local, "con", None)
+            if con is None:  # one DuckDB connection per worker thread, reused for its files
+                con = local.con = _connect(Path(tmp))
+                opened.append(con)
+            result = _read_one(plan, states, Path(tmp), con)
+            if progress:
+                progress(plan.path)
+            return result
+
+        try:
+            if jobs == 1:
+                return [work(p) for p in plans]
+            with ThreadPoolExecutor(jobs) as pool:
+                return list(pool.map(work, plans))
+        finally:
+            for con in opened:
+                con.close()
+
+
+def combine(results: Sequence[EventReadResult], name: str) -> EventReadResult:
+    """Several files' results as one (for a folder): rows, rejections and totals concatenated."""
+    if len(results) == 1:
+        return results[0]
+    digest = hashlib.sha256()
+    for r in sorted(results, key=lambda r: r.sha256):
+        digest.update(r.sha256.encode())
+    totals = [c for r in results for c in r.companions]
+    tot_rows = pa.concat_tables([c.rows for c in totals])
+    companion = ReadResult(name, "event_month_totals", totals[0].format, sum(c.rows_in for c in totals), tot_rows,
+                           [], sha256=digest.hexdigest())
+    formats = ", ".join(sorted({r.format for r in results}))
+    return EventReadResult(name, "events", formats, sum(r.rows_in for r in results),
+                           pa.concat_tables([r.rows for r in results]),
+                           [x for r in results for x in r.rejections], sha256=digest.hexdigest(),
+                           valid=sum(r.valid for r in results), companions=[companion], states=results[0].states)
+
+
+# --------------------------------------------------------------------------------------------------
+# planning: what a file is, before it is scanned
+
+
+@dataclass
+class _Plan:
+    kind: str
+    path: Path
+    member: str | None  # the event file inside a zip
+    layout: str  # gdelt1 | gdelt2 | icews
+    skip: int  # header lines
+    header: list[str] = field(default_factory=list)  # ICEWS column order
+
+
+def _plan(kind: str, path: Path) -> _Plan:
+    expected = GDELT_EXPECTED if kind == "gdelt" else ICEWS_EXPECTED
+    name = str(path)
+    if not path.exists():
+        raise FileRefused(name, f"no such file; expected {expected}")
+    if path.is_dir():
+        raise FileRefused(name, f"is a folder; expected {expected}")
+    if path.stat().st_size == 0:
+        raise FileRefused(name, f"the file is empty; expected {expected}")
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    member = None
+    if head.startswith(b"PK\x03\x04"):
+        member = _zip_member(path, expected)
+        with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+            head = fh.read(65536)
+        if not head:
+            raise FileRefused(name, f"the file {member} inside the zip is empty; expected {expected}")
+    else:
+        for magic, what in ((b"\x1f\x8b", "a gzip file"), (b"PAR1", "a Parquet file"), (b"%PDF", "a PDF document")):
+            if head.startswith(magic):
+                raise FileRefused(name, f"this is {what}, not text; expected {expected}")
+    if b"\x00" in head:
+        raise FileRefused(name, f"binary content (NUL bytes); expected {expected}")
+    lines = head.split(b"\n")
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last piece may be cut by the 64 KiB window
+    lines = [ln.rstrip(b"\r") for ln in lines if ln.strip()][:50]
+    if not lines:
+        raise FileRefused(name, f"no data lines; expected {expected}")
+    if kind == "icews":
+        header = lines[0].decode("utf-8", "replace").removeprefix("\ufeff").split("\t")
+        missing = [c for c in ("Event ID", "Event Date", "Source Country", "CAMEO Code", "Intensity", "Target Country")
+                   if c not in header]
+        if missing:
+            comma = lines[0].decode("utf-8", "replace").split(",")
+            if "event_id" in comma or "Event ID" in comma:
+                raise FileRefused(name, "the file is comma-separated (the icews R package's processed export?); "
+                                        f"expected {expected}")
+            raise FileRefused(name, f"missing column(s) {', '.join(missing)} in the header row; expected {expected}")
+        return _Plan(kind, path, member, "icews", 1, header)
+    first = lines[0].split(b"\t")[0].decode("utf-8", "replace").strip()
+    skip = 1 if first.upper() == "GLOBALEVENTID" else 0
+    counts: dict[int, int] = {}
+    for ln in lines[skip:]:
+        n = ln.count(b"\t") + 1
+        counts[n] = counts.get(n, 0) + 1
+    if not counts:
+        raise FileRefused(name, f"no data lines after the header; expected {expected}")
+    fields = max(counts, key=lambda n: (counts[n], n))
+    if fields in (57, 58) or (57 in counts and 58 in counts):
+        layout = "gdelt1"
+    elif fields == 61:
+        layout = "gdelt2"
+    else:
+        what = {16: " (a GDELT 2.0 mentions file?)", 27: " (a GDELT 2.0 GKG file?)", 11: " (a GDELT 1.0 GKG file?)",
+                20: " (an ICEWS file? use `ingest icews`)", 1: " (not tab-separated?)"}.get(fields, "")
+        raise FileRefused(name, f"the lines have {fields} tab-separated fields{what}; expected {expected}")
+    return _Plan(kind, path, member, layout, skip)
+
+
+def _zip_member(path: Path, expected: str) -> str:
+    """The one event file inside a zip; refuses entries that would be written outside a folder."""
+    name = str(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+    except zipfile.BadZipFile as exc:
+        raise FileRefused(name, f"not a readable zip archive ({exc}); expected {expected}") from None
+    for info in infos:
+        if not safe_member_name(info.filename):
+            raise FileRefused(name, f"the zip entry {info.filename!r} would be written outside its folder; refused")
+    if len(infos) != 1:
+        raise FileRefused(name, f"the zip holds {len(infos)} files; expected one event file ({expected})")
+    return infos[0].filename
+
+
+def safe_member_name(member: str) -> bool:
+    """True if extracting ``member`` into a folder stays inside it (no absolute path, drive or ``..``)."""
+    if not member or member.startswith(("/", "\\")) or "\x00" in member:
+        return False
+    parts = PurePosixPath(member.replace("\\", "/")).parts
+    return not any(p == ".." or p.endswith(":") for p in parts) and not (len(member) > 1 and member[1] == ":")
+
+
+# --------------------------------------------------------------------------------------------------
+# reading one file
+
+
+@dataclass
+class _Bytes:
+    data: Path  # the plain event file to scan (extracted from a zip into a temporary folder if zipped)
+    sha256: str
+    lines: int  # physical lines, the last one counted even without a final newline
+
+
+def _pass(plan: _Plan, tmp: Path) -> _Bytes:
+    """One pass over the bytes: SHA-256 and line count (and extraction of a zipped file)."""
+    h = hashlib.sha256()
+    newlines, last = 0, b"\n"
+    buf = bytearray(1 << 23)
+    view = memoryview(buf)
+    if plan.member is None:
+        target = plan.path
+        with open(plan.path, "rb", buffering=0) as fh:
+            while k := fh.readinto(buf):
+                h.update(view[:k])
+                newlines += buf.count(b"\n", 0, k)
+                last = bytes(view[k - 1:k])
+    else:
+        target = tmp / f"{hashlib.sha1(str(plan.path).encode()).hexdigest()[:16]}.tsv"
+        with zipfile.ZipFile(plan.path) as zf, zf.open(plan.member) as src, open(target, "wb") as out:
+            while k := src.readinto(buf):  # type: ignore[attr-defined]
+                h.update(view[:k])
+                newlines += buf.count(b"\n", 0, k)
+                last = bytes(view[k - 1:k])
+                out.write(view[:k])
+    return _Bytes(target, h.hexdigest(), newlines + (0 if last == b"\n" else 1))
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _in_list(values: Iterable[str]) -> str:
+    return "(" + (", ".join(_sql_str(v) for v in sorted(set(values))) or "NULL") + ")"
+
+
+def _map_case(expr: str, mapping: dict[str, str]) -> str:
+    """SQL: the value ``mapping`` gives for ``expr``, else NULL."""
+    if not mapping:
+        return "NULL::VARCHAR"
+    whens = " ".join(f"WHEN {_sql_str(k)} THEN {_sql_str(v)}" for k, v in sorted(mapping.items()))
+    return f"(CASE {expr} {whens} END)"
+
+
+def _scan(path: Path, names: list[str], skip: int, types: dict[str, str], dateformat: str) -> str:
+    """DuckDB's CSV scan of one event file: the typed columns are parsed (and their bad values rejected, with
+    the line) by the scanner itself; the others are text. Empty fields stay '' (only a missing field is NULL)."""
+    cols = "{" + ", ".join(f"{_sql_str(c)}: {_sql_str(types.get(c, 'VARCHAR'))}" for c in names) + "}"
+    return (f"read_csv({_sql_str(str(path))}, auto_detect=false, header=false, skip={skip}, delim='\\t', quote='', "
+            f"escape='', comment='', columns={cols}, null_padding=true, nullstr='\\x01', store_rejects=true, "
+            f"max_line_size={MAX_LINE_BYTES}, parallel=false, dateformat={_sql_str(dateformat)})")
+
+
+@dataclass
+class _Query:
+    """The SQL of one layout: ``checked`` (one row per accepted line, with ``n``, ``day``, ``bad`` and the
+    fields), and the fields of a kept event and how they become the ``events`` columns."""
+
+    cte: str
+    kept_fields: str
+    typed: str
+    fields: str  # the number of fields a line must have, for messages
+    bad_value: str  # SQL: the value of the field named by ``bad``, as text
+
+
+GDELT_TYPES = {"GLOBALEVENTID": "BIGINT", "SQLDATE": "DATE", "IsRootEvent": "INTEGER", "QuadClass": "INTEGER",
+               "GoldsteinScale": "DOUBLE", "NumMentions": "INTEGER", "NumSources": "INTEGER",
+               "NumArticles": "INTEGER", "AvgTone": "DOUBLE", "DATEADDED": "BIGINT"}
+ICEWS_TYPES = {"Event ID": "BIGINT", "Event Date": "DATE", "Intensity": "DOUBLE"}
+
+
+def _gdelt_sql(plan: _Plan, data: Path, states: tuple[str, ...]) -> _Query:
+    from dualthreat.ingest.cameo import cameo_countries
+
+    names = GDELT2_NAMES if plan.layout == "gdelt2" else GDELT1_NAMES
+    to_state = {c: iso for c, iso in cameo_countries().items() if iso in states}
+    last = "SOURCEURL" if plan.layout == "gdelt2" else "DATEADDED"
+
+    codes = _in_list(to_state)
+    identity = all(k == v for k, v in to_state.items())
+
+    def mapped(expr: str) -> str:
+        return expr if identity else _map_case(expr, to_state)
+
+    def country(i: int) -> str:
+        # the country field; else the first three letters of the actor code (GDELT 1.0 daily files pad
+        # Actor2Code with a leading space, hence ltrim)
+        code, field = f"Actor{i}Code", f"Actor{i}CountryCode"
+        return (f"CASE WHEN {field} IN {codes} THEN {mapped(field)} "
+                f"WHEN {field} = '' AND substr(ltrim({code}), 1, 3) IN {codes} "
+                f"THEN {mapped(f'substr(ltrim({code}), 1, 3)')} END")
+
+    # The scanner parses the numbers and dates (a value that does not parse rejects the line); the query
+    # checks their ranges and the codes.
+    cte = f"""
+WITH raw AS (
+  SELECT row_number() OVER () AS n, GLOBALEVENTID, SQLDATE AS day, Actor1Code, Actor1CountryCode, Actor2Code,
+         Actor2CountryCode, IsRootEvent, EventCode, EventRootCode, QuadClass, GoldsteinScale, NumMentions,
+         NumSources, NumArticles, AvgTone, DATEADDED, SOURCEURL
+  FROM {_scan(data, names, plan.skip, GDELT_TYPES, '%Y%m%d')}
+), checked AS (
+  SELECT *, NumMentions AS mentions, IsRootEvent = 1 AS root,
+    {country(1)} AS source, {country(2)} AS target,
+    CASE
+      WHEN {last} IS NULL THEN '(row)'
+      WHEN day NOT BETWEEN DATE '1900-01-01' AND DATE '2100-12-31' THEN 'SQLDATE'
+      WHEN IsRootEvent NOT IN (0, 1) THEN 'IsRootEvent'
+      WHEN EventCode = '' THEN 'EventCode'
+      WHEN length(EventRootCode) <> 2 OR EventRootCode NOT BETWEEN '01' AND '20' THEN 'EventRootCode'
+      WHEN QuadClass NOT BETWEEN 1 AND 4 THEN 'QuadClass'
+      WHEN NOT GoldsteinScale BETWEEN -10 AND 10 THEN 'GoldsteinScale'
+      WHEN NumMentions < 0 THEN 'NumMentions'
+      WHEN NumSources < 0 THEN 'NumSources'
+      WHEN NumArticles < 0 THEN 'NumArticles'
+      WHEN NOT AvgTone BETWEEN -100 AND 100 THEN 'AvgTone'
+      WHEN NOT (DATEADDED BETWEEN 19000101 AND 21001231
+                OR DATEADDED BETWEEN 19000101000000 AND 21001231235959) THEN 'DATEADDED'
+    END AS bad
+  FROM raw
+)"""
+    kept_fields = ("n, day, source, target, GLOBALEVENTID, Actor1Code, Actor2Code, Actor1CountryCode, "
+                   "Actor2CountryCode, EventCode, EventRootCode, QuadClass, GoldsteinScale, IsRootEvent, NumMentions, "
+                   "NumSources, NumArticles, AvgTone, DATEADDED, SOURCEURL")
+    typed = """SELECT n, GLOBALEVENTID AS event_id, day AS date, source, target,
+        nullif(trim(Actor1Code), '') AS source_actor, nullif(trim(Actor2Code), '') AS target_actor,
+        Actor1CountryCode = '' OR Actor2CountryCode = '' AS country_from_code,
+        EventCode AS event_code, EventRootCode AS root_code, QuadClass AS quad_class,
+        GoldsteinScale AS goldstein, IsRootEvent = 1 AS is_root, NumMentions AS num_mentions,
+        NumSources AS num_sources, NumArticles AS num_articles, AvgTone AS avg_tone,
+        try_strptime(substr(DATEADDED::VARCHAR, 1, 8), '%Y%m%d')::DATE AS date_added, nullif(SOURCEURL, '') AS url"""
+    bad_value = """CASE bad WHEN '(row)' THEN NULL WHEN 'SQLDATE' THEN day::VARCHAR
+        WHEN 'IsRootEvent' THEN IsRootEvent::VARCHAR WHEN 'EventCode' THEN EventCode
+        WHEN 'EventRootCode' THEN EventRootCode WHEN 'QuadClass' THEN QuadClass::VARCHAR
+        WHEN 'GoldsteinScale' THEN GoldsteinScale::VARCHAR WHEN 'NumMentions' THEN NumMentions::VARCHAR
+        WHEN 'NumSources' THEN NumSources::VARCHAR WHEN 'NumArticles' THEN NumArticles::VARCHAR
+        WHEN 'AvgTone' THEN AvgTone::VARCHAR WHEN 'DATEADDED' THEN DATEADDED::VARCHAR END"""
+    return _Query(cte, kept_fields, typed, "61" if plan.layout == "gdelt2" else "57 or 58", bad_value)
+
+
+def _icews_sql(plan: _Plan, data: Path, states: tuple[str, ...]) -> _Query:
+    from dualthreat.ingest.cameo import icews_countries
+
+    names = [h if h else f"column{i}" for i, h in enumerate(plan.header)]
+    to_state = {name: iso for name, iso in icews_countries().items() if iso in states}
+
+    def col(c: str) -> str:
+        return _ident(c) if c in names else "NULL::VARCHAR"
+
+    cte = f"""
+WITH raw AS (
+  SELECT row_number() OVER () AS n, {col('Event ID')} AS event_id, {col('Event Date')} AS day,
+         {col('Source Name')} AS sname, {col('Source Country')} AS scountry, {col('CAMEO Code')} AS code,
+         {col('Intensity')} AS intensity, {col('Target Name')} AS tname, {col('Target Country')} AS tcountry,
+         {_ident(names[-1])} AS last_field
+  FROM {_scan(data, names, plan.skip, ICEWS_TYPES, '%Y-%m-%d')}
+), checked AS (
+  SELECT *, NULL::BIGINT AS mentions, NULL::BOOLEAN AS root,
+    {_map_case('trim(scountry)', to_state)} AS source, {_map_case('trim(tcountry)', to_state)} AS target,
+    CASE
+      WHEN last_field IS NULL THEN '(row)'
+      WHEN day NOT BETWEEN DATE '1900-01-01' AND DATE '2100-12-31' THEN 'Event Date'
+      WHEN length(code) NOT BETWEEN 2 AND 4 OR try_cast(code AS INTEGER) IS NULL
+           OR substr(code, 1, 2) NOT BETWEEN '01' AND '20' THEN 'CAMEO Code'
+      WHEN NOT intensity BETWEEN -10 AND 10 THEN 'Intensity'
+    END AS bad
+  FROM raw
+)"""
+    kept_fields = "n, day, source, target, event_id, sname, tname, code, intensity"
+    typed = """SELECT n, event_id, day AS date, source, target,
+        nullif(nullif(trim(sname), 'NA'), '') AS source_actor, nullif(nullif(trim(tname), 'NA'), '') AS target_actor,
+        false AS country_from_code, code AS event_code, substr(code, 1, 2) AS root_code,
+        CASE WHEN substr(code, 1, 2) <= '05' THEN 1 WHEN substr(code, 1, 2) <= '08' THEN 2
+             WHEN substr(code, 1, 2) <= '13' THEN 3 ELSE 4 END AS quad_class,
+        intensity AS goldstein, NULL::BOOLEAN AS is_root, NULL::INTEGER AS num_mentions,
+        NULL::INTEGER AS num_sources, NULL::INTEGER AS num_articles, NULL::DOUBLE AS avg_tone,
+        NULL::DATE AS date_added, NULL::VARCHAR AS url"""
+    bad_value = """CASE bad WHEN '(row)' THEN NULL WHEN 'Event Date' THEN day::VARCHAR WHEN 'CAMEO Code' THEN code
+        WHEN 'Intensity' THEN intensity::VARCHAR END"""
+    return _Query(cte, kept_fields, typed, str(len(names)), bad_value)
+
+
+_REASONS = {
+    "GLOBALEVENTID": "is not a whole number",
+    "SQLDATE": "is not a date (expected YYYYMMDD)",
+    "IsRootEvent": "is not 0 or 1",
+    "EventCode": "is empty; a CAMEO event code is required",
+    "EventRootCode": "is not a CAMEO root code (01-20)",
+    "QuadClass": "is not a quad class (1-4)",
+    "GoldsteinScale": "is not a Goldstein score (a number from -10 to 10)",
+    "NumMentions": "is not a count (a whole number >= 0)",
+    "NumSources": "is not a count (a whole number >= 0)",
+    "NumArticles": "is not a count (a whole number >= 0)",
+    "AvgTone": "is not a tone (a number from -100 to 100)",
+    "DATEADDED": "is not a date-time (expected YYYYMMDD or YYYYMMDDHHMMSS)",
+    "Event ID": "is not a whole number",
+    "Event Date": "is not a date (expected YYYY-MM-DD)",
+    "CAMEO Code": "is not a CAMEO event code (2-4 digits, root 01-20)",
+    "Intensity": "is not a Goldstein intensity (a number from -10 to 10)",
+}
+
+
+def _connect(tmp: Path) -> Any:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET threads TO 1")  # one thread per file keeps file order for the line numbers
+    con.execute("SET memory_limit = '512MB'")
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET temp_directory = {_sql_str(str(tmp / 'spill'))}")
+    return con
+
+
+def _read_one(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any = None) -> EventReadResult:
+    import numpy as np
+
+    name = str(plan.path)
+    stored_name = display_path(plan.path) + (f"!{plan.member}" if plan.member else "")
+    raw = _pass(plan, tmp)
+    q = (_gdelt_sql if plan.kind == "gdelt" else _icews_sql)(plan, raw.data, states)
+    own = con is None
+    con = con or _connect(tmp)
+    # the scanner appends the lines it rejects to reject_errors: start each file with empty tables
+    con.execute("DROP TABLE IF EXISTS agg; DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+    try:
+        try:
+            con.execute(f"""CREATE TEMP TABLE agg AS {q.cte}, flagged AS (
+                  SELECT *, bad IS NULL AS ok, bad IS NULL AND root AS ok_root,
+                    bad IS NULL AND source IS NOT NULL AND target IS NOT NULL AND source <> target AS keep
+                  FROM checked)
+                SELECT day, count(*) AS n_rows, count_if(ok) AS events,
+                  CASE WHEN count(root) > 0 THEN count_if(ok_root) END AS root_events,  -- ICEWS: no root flag
+                  sum(CASE WHEN ok THEN mentions END) AS mentions,
+                  sum(CASE WHEN ok_root THEN mentions END) AS root_mentions,
+                  list(struct_pack(n, bad, value := {q.bad_value})) FILTER (WHERE NOT ok) AS bad_rows,
+                  list(struct_pack({q.kept_fields})) FILTER (WHERE keep) AS kept
+                FROM flagged GROUP BY day""")
+        except Exception as exc:  # noqa: BLE001 - DuckDB raises several error types for an unreadable file
+            msg = str(exc).split("\n")[0]
+            raise FileRefused(name, f"cannot be read as {plan.layout} event data ({msg})") from None
+        # lines the scanner rejected (one record per line: its first error)
+        rej = con.execute("""
+            SELECT line, arg_min(error_type, coalesce(column_idx, -1)),
+                   arg_min(column_name, coalesce(column_idx, -1)), arg_min(error_message, coalesce(column_idx, -1))
+            FROM reject_errors GROUP BY line ORDER BY line""").fetchall()
+        accepted = con.execute("SELECT coalesce(sum(n_rows), 0) FROM agg").fetchall()[0][0]
+        bad = con.execute("SELECT b.n, b.bad, b.value FROM (SELECT unnest(bad_rows) AS b FROM agg)").fetchall()
+        totals = con.sql("""
+            SELECT strftime(day, '%Y-%m') AS month, sum(events)::BIGINT AS events,
+                   sum(root_events)::BIGINT AS root_events, sum(mentions)::BIGINT AS mentions,
+                   sum(root_mentions)::BIGINT AS root_mentions
+            FROM agg WHERE events > 0 GROUP BY 1 ORDER BY 1""").to_arrow_table()
+        kept = con.sql(f"""
+            WITH k AS (SELECT unnest(kept, recursive := true) FROM agg)
+            {q.typed} FROM k ORDER BY n""").to_arrow_table()
+    finally:
+        if own:
+            con.close()
+        if raw.data != plan.path:
+            raw.data.unlink(missing_ok=True)
+    struct_lines = [r for r in rej if r[0] > plan.skip]
+    skipped = {line for line, *_ in rej} | set(range(1, plan.skip + 1))
+    if accepted + len(skipped) < raw.lines:  # the scanner skipped empty lines without a record: find them
+        skipped |= _empty_lines(plan)
+    skip_sorted = np.array(sorted(skipped), dtype=np.int64)
+    before = skip_sorted - np.arange(1, len(skip_sorted) + 1)  # accepted rows before each skipped line
+
+    def line_of(ns: np.ndarray) -> np.ndarray:
+        return ns + np.searchsorted(before, ns, side="left")
+
+    rejections = [Rejection(name, int(line), *_scanner_reason(etype, column, message, q.fields))
+                  for line, etype, column, message in struct_lines]
+    if bad:
+        bad_lines = line_of(np.array([b[0] for b in bad], dtype=np.int64))
+        for (_, fld, value), line in zip(bad, bad_lines):
+            if fld == "(row)":
+                reason = f"expected {q.fields} tab-separated fields, found fewer (truncated line?)"
+            else:
+                reason = f"{(value or '')[:40]!r} {_REASONS[fld]}"
+            rejections.append(Rejection(name, int(line), fld, reason))
+    rejections.sort(key=lambda r: r.line)
+    rows_in = int(accepted) + len(struct_lines)  # non-empty data lines
+    if rows_in == 0:
+        expected = GDELT_EXPECTED if plan.kind == "gdelt" else ICEWS_EXPECTED
+        raise FileRefused(name, f"no data lines; expected {expected}")
+    valid = int(accepted) - len(bad)
+    events = _events_table(kept, line_of, plan.layout, stored_name)
+    tot = _totals_table(totals, plan.layout, plan, raw.sha256, stored_name)
+    companion = ReadResult(name, "event_month_totals", plan.layout, tot.num_rows, tot, [], sha256=raw.sha256)
+    return EventReadResult(name, "events", plan.layout, rows_in, events, rejections, sha256=raw.sha256,
+                           valid=valid, companions=[companion], states=states)
+
+
+def _empty_lines(plan: _Plan) -> set[int]:
+    """Line numbers of empty lines (which the scanner skips without a record); rare, so read line by line."""
+    out = set()
+    opener = (lambda: zipfile.ZipFile(plan.path).open(plan.member)) if plan.member else (lambda: open(plan.path, "rb"))
+    with opener() as fh:
+        for i, line in enumerate(fh, start=1):
+            if line in (b"\n", b"\r\n", b"\r"):
+                out.add(i)
+    return out
+
+
+def _scanner_reason(etype: str, column: str | None, message: str, fields: str) -> tuple[str, str]:
+    if etype == "CAST" and column in _REASONS:
+        m = re.search(r"""string ["'](.*?)["'] (to|according)""", message)
+        value = m.group(1) if m else ""
+        return column, f"{value[:40]!r} {_REASONS[column]}"
+    if etype == "TOO MANY COLUMNS":
+        found = message.rsplit(":", 1)[-1].strip()
+        return "(row)", f"expected {fields} tab-separated fields, found {found} (a stray tab?)"
+    if etype == "INVALID ENCODING":
+        return column or "(encoding)", "not valid UTF-8; re-save the file as UTF-8"
+    if etype == "LINE SIZE OVER MAXIMUM":
+        return "(line)", f"line longer than {MAX_LINE_BYTES // 1024} KiB"
+    if etype == "MISSING COLUMNS":
+        return "(row)", f"expected {fields} tab-separated fields, found fewer (truncated line?)"
+    return column or "(row)", f"{etype.lower()}: {message}"
+
+
+def _events_table(kept: pa.Table, line_of: Callable, dataset: str, stored_name: str) -> pa.Table:
+    import numpy as np
+    import pyarrow.compute as pc
+
+    schema = TABLES["events"].arrow_schema()
+    if kept.num_rows == 0:
+        return schema.empty_table()
+    n = kept.column("n").to_numpy()
+    lines = line_of(n.astype(np.int64))
+    url = kept.column("url")
+    fallback = ICEWS_URL if dataset == "icews" else GDELT_URL
+    cols = {
+        "event_id": kept.column("event_id"),
+        "date": kept.column("date"),
+        "month": pc.strftime(kept.column("date"), format="%Y-%m"),
+        "source": kept.column("source"),
+        "target": kept.column("target"),
+        "source_actor": kept.column("source_actor"),
+        "target_actor": kept.column("target_actor"),
+        "country_from_code": kept.column("country_from_code"),
+        "event_code": kept.column("event_code"),
+        "root_code": kept.column("root_code"),
+        "quad_class": kept.column("quad_class"),
+        "goldstein": kept.column("goldstein"),
+        "is_root": kept.column("is_root"),
+        "num_mentions": kept.column("num_mentions"),
+        "num_sources": kept.column("num_sources"),
+        "num_articles": kept.column("num_articles"),
+        "avg_tone": kept.column("avg_tone"),
+        "date_added": kept.column("date_added"),
+        "dataset": pa.array([dataset] * kept.num_rows, pa.string()),
+        "source_file": pa.array([stored_name] * kept.num_rows, pa.string()),
+        "source_line": pa.array(lines, pa.int64()),
+        "source_url": pc.fill_null(url, fallback),
+    }
+    return pa.table([cols[f.name].cast(f.type) for f in schema], schema=schema)
+
+
+def _totals_table(totals: pa.Table, dataset: str, plan: _Plan, sha256: str, stored_name: str) -> pa.Table:
+    schema = TABLES["event_month_totals"].arrow_schema()
+    k = totals.num_rows
+    url = ICEWS_URL if dataset == "icews" else GDELT_URL
+    base = plan.member.rsplit("/", 1)[-1] if plan.member else plan.path.name
+    cols = {
+        "file": pa.array([base] * k, pa.string()),
+        "file_sha256": pa.array([sha256] * k, pa.string()),
+        "month": totals.column("month"),
+        "events": totals.column("events"),
+        "root_events": totals.column("root_events"),
+        "mentions": totals.column("mentions"),
+        "root_mentions": totals.column("root_mentions"),
+        "dataset": pa.array([dataset] * k, pa.string()),
+        "source_file": pa.array([stored_name] * k, pa.string()),
+        "source_line": pa.array([None] * k, pa.int64()),
+        "source_url": pa.array([url] * k, pa.string()),
+    }
+    return pa.table([cols[f.name].cast(f.type) for f in schema], schema=schema)
