@@ -84,6 +84,27 @@ def _annual(years: pd.Series, values: pd.Series, scale: str = "as reported") -> 
                          "scale": scale})
 
 
+def _event_index(store: Store, indicator: Indicator, last: pd.Period, as_of: pd.Timestamp | None) -> pd.DataFrame:
+    """A column of the dyad-month event index (source = ``actor``, target = ``target``), observed in every
+    month with coded events; with ``as_of``, only the complete months before it count."""
+    empty = pd.DataFrame(columns=["end", "months", "raw", "value", "scale"])
+    n = store.query("SELECT count(*) AS n FROM event_month_totals").to_pandas()["n"].iloc[0]
+    if n == 0:  # no event data loaded (a pair without events in a covered month is a zero, not a gap)
+        return empty
+    from dualthreat.measure.events import dyad_month
+
+    table = dyad_month(store, states=(indicator.actor, indicator.target))
+    table = table[(table.source == indicator.actor) & (table.target == indicator.target)]
+    if as_of is not None:
+        table = table[table.month < str(month(as_of))]
+    if indicator.series not in table.columns:
+        raise ValueError(f"{indicator.id}: the event index has no column {indicator.series!r}")
+    by_month = table.groupby("month")[indicator.series].mean().dropna()
+    ends = pd.PeriodIndex(by_month.index, freq="M")
+    return pd.DataFrame({"end": ends, "months": 1, "raw": by_month.to_numpy(), "value": by_month.to_numpy(),
+                         "scale": "event index, as computed"})
+
+
 def observations(store: Store, indicator: Indicator, theater: Theater, last: pd.Period,
                  as_of: pd.Timestamp | None = None, resolved: pd.DataFrame | None = None) -> pd.DataFrame:
     """The observations of ``indicator`` up to month ``last``: columns ``end`` (Period), ``months``,
@@ -135,6 +156,8 @@ def observations(store: Store, indicator: Indicator, theater: Theater, last: pd.
         else:
             raise ValueError(f"{indicator.id}: unknown capabilities series {indicator.series!r}")
         obs = _annual(df["year"], df["v"])
+    elif t == "events":
+        obs = _event_index(store, indicator, last, as_of)
     elif t == "military_spending":
         df = store.query("SELECT year, share_gdp AS v FROM military_spending WHERE iso3 = ? ORDER BY year",
                          [indicator.actor]).to_pandas()

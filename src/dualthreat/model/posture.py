@@ -8,7 +8,10 @@ A tidy table with one row per ally, year, measure and partner:
 * ``alignment_gap``: distance to China minus distance to the patron (ideal points; positive = closer to
   the patron), and agreement with the patron minus agreement with China (votes);
 * ``alliance_scope``: regional and global reach, from the alliance-scope decisions in the coded episodes
-  (the coding and the text it rests on: ``resources/episode_scope.csv``).
+  (the coding and the text it rests on: ``resources/episode_scope.csv``);
+* when event data are loaded, ``event_net_cooperation`` of the ally toward the patron and toward China
+  (events in quad classes 1-2 minus 3-4, as a share of all events coded), and its ``alignment_gap``
+  (toward the patron minus toward China), per year here and per month in :func:`event_posture`.
 """
 
 from __future__ import annotations
@@ -39,6 +42,26 @@ def episode_scope(store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFra
     return df.sort_values("date").reset_index(drop=True)
 
 
+def event_posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Per ally and month: net cooperation (share of all events coded) toward the patron and toward China,
+    and the gap between them. Empty when the store holds no event data."""
+    partners = [theater.patron] + (["CHN"] if "CHN" in theater.sources else [])
+    n = store.query("SELECT count(*) AS n FROM events").to_pandas()["n"].iloc[0]
+    if n == 0:
+        return pd.DataFrame(columns=["ally", "month", "partner", "net_coop_share", "events"])
+    from dualthreat.measure.events import dyad_month
+
+    d = dyad_month(store, states=tuple(dict.fromkeys([*theater.allies, *partners])))
+    d = d[d.source.isin(theater.allies) & d.target.isin(partners)].copy()
+    if as_of is not None:
+        d = d[d.month < str(pd.Timestamp(as_of).to_period("M"))]
+    # net cooperation over all events coded that month: net_coop x (events_share / events); 0 without events
+    d["net_coop_share"] = np.where(d["events"] > 0, d["net_coop"] * d["events_share"] / d["events"].where(
+        d["events"] > 0), 0.0)
+    return d.rename(columns={"source": "ally", "target": "partner"})[
+        ["ally", "month", "partner", "net_coop_share", "events"]].reset_index(drop=True)
+
+
 def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     partners = (theater.patron, "CHN") if "CHN" in theater.sources else (theater.patron,)
     frames = []
@@ -66,6 +89,19 @@ def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -
                                     "partner": f"{partners[0]}-{partners[1]}", "subset": "vote_agreement",
                                     "value": w[partners[0]] - w[partners[1]], "lower": np.nan, "upper": np.nan,
                                     "n": np.nan, "source": "un_votes"}))
+    ev = event_posture(theater, store, as_of)
+    if len(ev):
+        ev["year"] = ev["month"].str[:4].astype(int)
+        yearly = ev.groupby(["ally", "partner", "year"], as_index=False).agg(value=("net_coop_share", "mean"),
+                                                                           n=("events", "sum"))
+        frames.append(yearly.assign(measure="event_net_cooperation", subset="events", lower=np.nan, upper=np.nan,
+                                    source="events"))
+        if len(partners) == 2:
+            w = yearly.pivot_table(index=["ally", "year"], columns="partner", values="value").dropna().reset_index()
+            frames.append(pd.DataFrame({"ally": w.ally, "year": w.year, "measure": "alignment_gap",
+                                        "partner": f"{partners[0]}-{partners[1]}", "subset": "events",
+                                        "value": w[partners[0]] - w[partners[1]], "lower": np.nan, "upper": np.nan,
+                                        "n": np.nan, "source": "events"}))
     scope = episode_scope(store, as_of)
     for flag in ("regional", "global"):
         frames.append(pd.DataFrame({"ally": scope.ally, "year": pd.to_datetime(scope.date).dt.year,

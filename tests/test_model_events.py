@@ -1,0 +1,43 @@
+"""With event data loaded, the threat components and the posture use the dyad-month event index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import cli
+from dualthreat.model import DualThreatModel
+from dualthreat.store import Store
+
+ICEWS = Path(__file__).parent / "fixtures" / "icews" / "events.2018.sample.cut.tab"
+
+
+@pytest.fixture(scope="module")
+def model(default_base, tmp_path_factory) -> DualThreatModel:
+    path = default_base.copy(tmp_path_factory.mktemp("events") / "store.duckdb")
+    run = cli("ingest", "icews", ICEWS, "--store", path)
+    assert run.exit_code == 0, run.stderr
+    return DualThreatModel().fit(Store(path))
+
+
+def test_event_indicators_are_observed_where_events_are_loaded(model):
+    ind = model.indicators_.set_index("indicator")
+    # one month (June 2018) of ICEWS events: each event indicator has one observation, zero-filled pairs too
+    for name in ("events_chn_jpn_material_conflict", "events_prk_kor_material_conflict",
+                 "events_chn_usa_conflict_kor"):
+        assert ind.loc[name, "observations"] == 1, name
+        assert ind.loc[name, "first"] == "2018-06"
+        # one month cannot be put on a scale: it is reported, not used
+        assert ind.loc[name, "standardised_on"] == "too few observations"
+
+
+def test_event_net_cooperation_in_the_posture(model):
+    p = model.posture_
+    ev = p[(p.measure == "event_net_cooperation") & (p.year == 2018)].set_index(["ally", "partner"])["value"]
+    # the fixture's June 2018: Japan->US 8 cooperative events (quad 1) of 500 events coded that month
+    assert ev.loc[("JPN", "USA")] == pytest.approx(8 / 500)
+    assert ev.loc[("KOR", "USA")] == pytest.approx(3 / 500)
+    assert ev.loc[("JPN", "CHN")] == 0.0  # no Japan->China event that month: zero, not missing
+    gap = p[(p.measure == "alignment_gap") & (p.subset == "events")].set_index("ally")["value"]
+    assert gap.loc["JPN"] == pytest.approx(8 / 500)
