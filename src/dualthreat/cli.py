@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from dualthreat import cli_options
 from dualthreat.output import OutputFormat, console, emit, err_console
 
 app = typer.Typer(
@@ -25,21 +25,8 @@ app = typer.Typer(
 data_app = typer.Typer(help="Look at the tables in the store.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-StoreOpt = Annotated[Optional[str], typer.Option("--store", help="Store file (default: $DUALTHREAT_STORE or "
-                                                 "./dualthreat.duckdb).", show_default=False)]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output: table for people, csv or json "
-                                                 "for programs.")]
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err_console.print("[bold red]error:[/bold red] ", end="")
-    err_console.print(message, markup=False, highlight=False)
-    raise typer.Exit(code)
-
-
-def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err_console, transient=True)
+StoreOpt, FormatOpt = cli_options.StoreOpt, cli_options.FormatOpt
+_fail, _progress = cli_options.fail, cli_options.progress
 
 
 @app.command()

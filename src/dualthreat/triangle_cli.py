@@ -14,12 +14,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from dualthreat.cli_options import FormatOpt, StoreOpt, fail
 from dualthreat.output import OutputFormat, emit, err_console
-
-StoreOpt = Annotated[Optional[str], typer.Option("--store", help="Store file (default: $DUALTHREAT_STORE or "
-                                                 "./dualthreat.duckdb).", show_default=False)]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output: table for people, csv or json "
-                                                 "for programs.")]
 
 REFERENCES = [
     "Heider, F. (1946). Attitudes and cognitive organization. The Journal of Psychology 21, 107-112.",
@@ -35,10 +31,7 @@ REFERENCES = [
 ]
 
 
-def _fail(message: str, code: int = 1) -> None:
-    err_console.print("[bold red]error:[/bold red] ", end="")
-    err_console.print(message, markup=False, highlight=False)
-    raise typer.Exit(code)
+_fail = fail
 
 
 def _plain(v: Any) -> Any:

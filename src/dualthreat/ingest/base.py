@@ -238,8 +238,8 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def sniff(path: Path, expected: str) -> bytes:
-    """Refuse files that are missing, empty or binary; return the first bytes."""
+def first_bytes(path: Path, expected: str, n: int = SNIFF_BYTES) -> bytes:
+    """Refuse a path that is missing, a folder or empty; return its first ``n`` bytes."""
     name = str(path)
     if not path.exists():
         raise FileRefused(name, f"no such file; expected {expected}")
@@ -248,7 +248,13 @@ def sniff(path: Path, expected: str) -> bytes:
     if path.stat().st_size == 0:
         raise FileRefused(name, f"the file is empty; expected {expected}")
     with path.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
+        return fh.read(n)
+
+
+def sniff(path: Path, expected: str) -> bytes:
+    """Refuse files that are missing, empty or binary; return the first bytes."""
+    name = str(path)
+    head = first_bytes(path, expected)
     kinds = {b"PAR1": "a Parquet file", b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip file",
              b"%PDF": "a PDF document"}
     for magic, what in kinds.items():

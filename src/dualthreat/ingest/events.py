@@ -39,7 +39,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from dualthreat.ingest.base import FileRefused, ReadResult, Rejection, display_path
+from dualthreat.ingest.base import FileRefused, ReadResult, Rejection, display_path, first_bytes
 from dualthreat.tables import TABLES
 
 GDELT_URL = "https://www.gdeltproject.org/"
@@ -216,14 +216,7 @@ class _Plan:
 def _plan(kind: str, path: Path) -> _Plan:
     expected = GDELT_EXPECTED if kind == "gdelt" else ICEWS_EXPECTED
     name = str(path)
-    if not path.exists():
-        raise FileRefused(name, f"no such file; expected {expected}")
-    if path.is_dir():
-        raise FileRefused(name, f"is a folder; expected {expected}")
-    if path.stat().st_size == 0:
-        raise FileRefused(name, f"the file is empty; expected {expected}")
-    with path.open("rb") as fh:
-        head = fh.read(65536)
+    head = first_bytes(path, expected, 65536)
     member = None
     if head.startswith(b"PK\x03\x04"):
         member = _zip_member(path, expected)
