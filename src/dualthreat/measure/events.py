@@ -57,6 +57,17 @@ MONTHLY_COLUMNS = ["dataset", "month", "source", "target", "events", "quad1", "q
 # the aggregation
 
 
+def events_loaded(store: Any) -> bool:
+    """True when the store holds event data: both event tables exist (a store made by an older version may
+    lack them) and hold rows."""
+    present = {r["table_name"] for r in store.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_name IN ('events', 'event_month_totals')"
+    ).to_pylist()}
+    if present != {"events", "event_month_totals"}:
+        return False
+    return store.query("SELECT count(*) AS n FROM event_month_totals").to_pylist()[0]["n"] > 0
+
+
 def prepare(events: ir.Table, states: Sequence[str], *, root_only: bool = False, dedup: str = "id") -> ir.Table:
     """The events counted: both actors among ``states`` and different, deduplicated, root only if asked."""
     if dedup not in DEDUP:

@@ -87,11 +87,10 @@ def _annual(years: pd.Series, values: pd.Series, scale: str = "as reported") -> 
 def _event_index(store: Store, indicator: Indicator, last: pd.Period, as_of: pd.Timestamp | None) -> pd.DataFrame:
     """A column of the dyad-month event index (source = ``actor``, target = ``target``), observed in every
     month with coded events; with ``as_of``, only the complete months before it count."""
-    empty = pd.DataFrame(columns=["end", "months", "raw", "value", "scale"])
-    n = store.query("SELECT count(*) AS n FROM event_month_totals").to_pandas()["n"].iloc[0]
-    if n == 0:  # no event data loaded (a pair without events in a covered month is a zero, not a gap)
-        return empty
-    from dualthreat.measure.events import dyad_month
+    from dualthreat.measure.events import dyad_month, events_loaded
+
+    if not events_loaded(store):  # (once loaded, a pair without events in a covered month is a zero, not a gap)
+        return pd.DataFrame(columns=["end", "months", "raw", "value", "scale"])
 
     table = dyad_month(store, states=(indicator.actor, indicator.target))
     table = table[(table.source == indicator.actor) & (table.target == indicator.target)]
@@ -158,6 +157,10 @@ def observations(store: Store, indicator: Indicator, theater: Theater, last: pd.
         obs = _annual(df["year"], df["v"])
     elif t == "events":
         obs = _event_index(store, indicator, last, as_of)
+    elif t == "territorial_threat":
+        df = store.query("SELECT year, threat AS v FROM territorial_threat WHERE iso3 = ? ORDER BY year",
+                         [indicator.actor]).to_pandas()
+        obs = _annual(df["year"], df["v"])
     elif t == "military_spending":
         df = store.query("SELECT year, share_gdp AS v FROM military_spending WHERE iso3 = ? ORDER BY year",
                          [indicator.actor]).to_pandas()

@@ -46,10 +46,10 @@ def event_posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = N
     """Per ally and month: net cooperation (share of all events coded) toward the patron and toward China,
     and the gap between them. Empty when the store holds no event data."""
     partners = [theater.patron] + (["CHN"] if "CHN" in theater.sources else [])
-    n = store.query("SELECT count(*) AS n FROM events").to_pandas()["n"].iloc[0]
-    if n == 0:
+    from dualthreat.measure.events import dyad_month, events_loaded
+
+    if not events_loaded(store):
         return pd.DataFrame(columns=["ally", "month", "partner", "net_coop_share", "events"])
-    from dualthreat.measure.events import dyad_month
 
     d = dyad_month(store, states=tuple(dict.fromkeys([*theater.allies, *partners])))
     d = d[d.source.isin(theater.allies) & d.target.isin(partners)].copy()

@@ -58,20 +58,11 @@ EVENTS_NEEDED = ("needs event data: the store has no dyad-month event index (the
 
 
 def events_loaded(store: Store):  # noqa: ANN201 - the dualthreat.measure.events module, or None
-    """``(dualthreat.measure.events, "events")`` when that module exists and the store's ``events`` table has
-    rows, else ``(None, reason)``. Nothing in the triangle and home-front modules fabricates event measures."""
-    try:
-        from dualthreat.measure import events as ev  # noqa: PLC0415 - optional, written by the event-data work
-    except ImportError:
-        return None, EVENTS_NEEDED
-    present = {r["table_name"] for r in store.query(
-        "SELECT table_name FROM information_schema.tables WHERE table_name IN ('events', 'event_month_totals')"
-    ).to_pylist()}
-    if present != {"events", "event_month_totals"}:
-        return None, EVENTS_NEEDED
-    if store.query("SELECT count(*) AS n FROM events").to_pylist()[0]["n"] == 0:
-        return None, EVENTS_NEEDED
-    return ev, "events"
+    """``(dualthreat.measure.events, "events")`` when the store holds event data, else ``(None, reason)``.
+    Nothing in the triangle and home-front modules fabricates event measures."""
+    from dualthreat.measure import events as ev
+
+    return (ev, "events") if ev.events_loaded(store) else (None, EVENTS_NEEDED)
 
 
 def event_index(store: Store, states: tuple[str, ...]) -> tuple[pd.DataFrame | None, str]:
