@@ -71,9 +71,10 @@ print(duckdb.sql(f"SELECT count(*) FROM read_csv({files!r}, delim='\t', header=f
 '''
 
 
-def run_reaped(cmd: list[str], stdout_path: Path | None = None) -> tuple[float, int, str]:
+def run_reaped(cmd: list[str], stdout_path: Path | None = None) -> tuple[float, int, str, float]:
     """Run one process (output to files, so that no pipe can fill up) and reap it with wait4 to get its own
-    peak RSS; returns wall seconds, peak RSS in bytes and its stdout (unless sent to ``stdout_path``)."""
+    peak RSS and CPU time; returns wall seconds, peak RSS in bytes, its stdout (unless sent to
+    ``stdout_path``) and its CPU seconds (user + system, all threads)."""
     with tempfile.TemporaryDirectory() as tmp:
         out_path = stdout_path or Path(tmp) / "out"
         err_path = Path(tmp) / "err"
@@ -87,7 +88,7 @@ def run_reaped(cmd: list[str], stdout_path: Path | None = None) -> tuple[float, 
             raise SystemExit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n"
                              f"{err_path.read_text(errors='replace')[-3000:]}")
         captured = "" if stdout_path else out_path.read_text(errors="replace")
-    return wall, usage.ru_maxrss * 1024, captured
+    return wall, usage.ru_maxrss * 1024, captured, usage.ru_utime + usage.ru_stime
 
 
 def warm(folder: Path) -> None:
@@ -114,14 +115,15 @@ def bench_size(rows: int, data: Path, repeat: int, tmp: Path) -> dict:
     for i in range(repeat):
         store = tmp / f"bench-{rows}-{i}.duckdb"
         store.unlink(missing_ok=True)
-        t_ing, m_ing, out_ing = run_reaped([DUALTHREAT, "ingest", "gdelt", str(folder), "--store", str(store),
-                                            "--format", "json"])
+        t_ing, m_ing, out_ing, cpu_ing = run_reaped([DUALTHREAT, "ingest", "gdelt", str(folder),
+                                                     "--store", str(store), "--format", "json"])
         summary = json.loads(out_ing[: out_ing.rfind("}") + 1])
-        t_mon, m_mon, _ = run_reaped([DUALTHREAT, "events", "monthly", "--store", str(store), "--format", "json"],
-                                     stdout_path=tmp / "monthly.json")
+        t_mon, m_mon, _, cpu_mon = run_reaped([DUALTHREAT, "events", "monthly", "--store", str(store),
+                                               "--format", "json"], stdout_path=tmp / "monthly.json")
         monthly = json.loads((tmp / "monthly.json").read_text())
         a_runs.append({"ingest_s": t_ing, "monthly_s": t_mon, "total_s": t_ing + t_mon,
                        "peak_rss": max(m_ing, m_mon), "ingest_rss": m_ing, "monthly_rss": m_mon,
+                       "ingest_cpu_s": cpu_ing, "monthly_cpu_s": cpu_mon, "cpu_s": cpu_ing + cpu_mon,
                        "rows_in": summary["rows_in"], "rejected": summary["rejected"],
                        "monthly_rows": len(monthly), "theater_events": sum(r["events"] for r in monthly)})
         store.unlink(missing_ok=True)
@@ -132,15 +134,15 @@ def bench_size(rows: int, data: Path, repeat: int, tmp: Path) -> dict:
     # (c) bare DuckDB count(*)
     c_runs = []
     for _ in range(repeat):
-        t, mem, out = run_reaped([PY, "-c", DUCKDB_COUNT, str(folder)])
-        c_runs.append({"total_s": t, "peak_rss": mem, "count": int(out.split()[-1])})
+        t, mem, out, cpu = run_reaped([PY, "-c", DUCKDB_COUNT, str(folder)])
+        c_runs.append({"total_s": t, "peak_rss": mem, "cpu_s": cpu, "count": int(out.split()[-1])})
     res["c"] = sorted(c_runs, key=lambda r: r["total_s"])[len(c_runs) // 2]
     res["c_all_s"] = [round(r["total_s"], 2) for r in c_runs]
 
     # (b) pandas, once
-    t, mem, out = run_reaped([PY, "-c", PANDAS_BASELINE.format(header=GDELT2_NAMES), str(folder)])
+    t, mem, out, cpu = run_reaped([PY, "-c", PANDAS_BASELINE.format(header=GDELT2_NAMES), str(folder)])
     groups, events = out.split()[:2]
-    res["b"] = {"total_s": t, "peak_rss": mem, "groups": int(groups), "theater_events": int(events)}
+    res["b"] = {"total_s": t, "peak_rss": mem, "cpu_s": cpu, "groups": int(groups), "theater_events": int(events)}
     for k in ("a", "b", "c"):
         res[k]["rows_per_s"] = rows / res[k]["total_s"]
     res["a_over_b"] = res["a"]["total_s"] / res["b"]["total_s"]
@@ -162,9 +164,10 @@ def machine() -> dict:
     except OSError:
         pass
     import duckdb
+    import ibis
     import pandas
 
-    info.update(duckdb=duckdb.__version__, pandas=pandas.__version__)
+    info.update(duckdb=duckdb.__version__, pandas=pandas.__version__, ibis=ibis.__version__)
     return info
 
 
@@ -175,7 +178,7 @@ def fmt_bytes(n: int) -> str:
 def report(results: list[dict], info: dict) -> str:
     lines = [f"machine: {info.get('cpu')} x{info.get('cpus')}, {info.get('ram_gib')} GiB RAM, {info['platform']}, "
              f"Python {info['python']}, DuckDB {info['duckdb']}, pandas {info['pandas']}; load before: "
-             f"{' '.join(info.get('load_before', []))}", "",
+             f"{' '.join(info.get('load_before', []))}, after: {' '.join(info.get('load_after', []))}", "",
              "| rows | data | (a) dualthreat ingest + monthly | (b) pandas | (c) DuckDB count(*) | a/b | a/c "
              "| peak memory a / b / c |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -194,7 +197,9 @@ def report(results: list[dict], info: dict) -> str:
         lines.append(f"{r['rows']:,} rows: dualthreat read {a['rows_in']:,} lines, rejected {a['rejected']:,} "
                      f"malformed ones, kept {a['theater_events']:,} events between the five states "
                      f"({a['monthly_rows']:,} dyad-month rows); pandas found {r['b']['theater_events']:,}; "
-                     f"(a) runs {r['a_all_s']} s, (c) runs {r['c_all_s']} s")
+                     f"(a) runs {r['a_all_s']} s, (c) runs {r['c_all_s']} s; CPU seconds (user + system): "
+                     f"a {a['cpu_s']:.1f} ({a['ingest_cpu_s']:.1f} + {a['monthly_cpu_s']:.1f}), "
+                     f"b {r['b']['cpu_s']:.1f}, c {r['c']['cpu_s']:.1f}")
     return "\n".join(lines)
 
 
@@ -211,6 +216,10 @@ def main() -> int:
             print(f"benchmarking {rows:,} rows ...", flush=True)
             results.append(bench_size(rows, args.data, args.repeat, Path(tmp)))
             print(json.dumps(results[-1], indent=1), flush=True)
+    try:
+        info["load_after"] = open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        pass
     text = report(results, info)
     print(text)
     (ROOT / "bench" / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=1))

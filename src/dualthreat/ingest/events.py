@@ -302,28 +302,42 @@ class _Bytes:
     lines: int  # physical lines, the last one counted even without a final newline
 
 
+_CHUNK = 1 << 20  # 1 MiB: stays in the CPU cache between the read, the hash and the newline count
+
+
 def _pass(plan: _Plan, tmp: Path) -> _Bytes:
-    """One pass over the bytes: SHA-256 and line count (and extraction of a zipped file)."""
+    """One pass over the bytes: SHA-256 and line count (and extraction of a zipped file).
+
+    Read in 1 MiB chunks into one reused buffer (no bytes objects made); each chunk is hashed (OpenSSL's
+    SHA-256, which uses the CPU's SHA extensions where present and releases the GIL) and its newlines counted
+    by NumPy while it is still in the cache. Measured on a 92 MiB file: 0.055 s of CPU, of which 0.050 s is the SHA-256;
+    ``bytearray.count`` on 8 MiB chunks took 0.078 s (see bench/RESULTS.md)."""
+    import numpy as np
+
     h = hashlib.sha256()
-    newlines, last = 0, b"\n"
-    buf = bytearray(1 << 23)
+    newlines, last = 0, 10
+    buf = bytearray(_CHUNK)
     view = memoryview(buf)
+    arr = np.frombuffer(buf, dtype=np.uint8)
+
+    def chunk(k: int) -> None:
+        nonlocal newlines, last
+        h.update(view[:k])
+        newlines += int(np.count_nonzero(arr[:k] == 10))
+        last = buf[k - 1]
+
     if plan.member is None:
         target = plan.path
         with open(plan.path, "rb", buffering=0) as fh:
             while k := fh.readinto(buf):
-                h.update(view[:k])
-                newlines += buf.count(b"\n", 0, k)
-                last = bytes(view[k - 1:k])
+                chunk(k)
     else:
         target = tmp / f"{hashlib.sha1(str(plan.path).encode()).hexdigest()[:16]}.tsv"
         with zipfile.ZipFile(plan.path) as zf, zf.open(plan.member) as src, open(target, "wb") as out:
             while k := src.readinto(buf):  # type: ignore[attr-defined]
-                h.update(view[:k])
-                newlines += buf.count(b"\n", 0, k)
-                last = bytes(view[k - 1:k])
+                chunk(k)
                 out.write(view[:k])
-    return _Bytes(target, h.hexdigest(), newlines + (0 if last == b"\n" else 1))
+    return _Bytes(target, h.hexdigest(), newlines + (0 if last == 10 else 1))
 
 
 def _sql_str(value: str) -> str:
