@@ -37,7 +37,7 @@ def report_path(tmp_path_factory, default_base) -> Path:
     con = duckdb.connect(str(path))
     con.execute("INSERT INTO episodes (episode_id, date, date_precision, actor, counterpart, domain, decision, "
                 "outcome, direction, dataset) VALUES ('X999', DATE '2015-06-01', 'day', 'KOR', 'USA', "
-                f"'alliance_scope', ?, 'test', 'toward_us', 'test')", [HOSTILE])
+                "'alliance_scope', ?, 'test', 'toward_us', 'test')", [HOSTILE])
     con.close()
     st = Store(path)
     model = DualThreatModel().fit(st)

@@ -150,6 +150,17 @@ def ols_contrast(d: pd.DataFrame, y: str, x: list[str], weights: dict[str, float
     return est, est - Z90 * se, est + Z90 * se, len(d), {c: float(res.params[c]) for c in x}
 
 
+def mean_interval(values: pd.Series) -> tuple[float, float, float, int]:
+    """Mean of ``values`` with its 90% t interval, and N (interval NaN below two values)."""
+    values = values.dropna()
+    n = len(values)
+    if n < 2:
+        return (float(values.mean()) if n else float("nan")), float("nan"), float("nan"), n
+    est, se = float(values.mean()), float(values.std(ddof=1) / np.sqrt(n))
+    q = stats.t.ppf(0.95, n - 1)
+    return est, est - q * se, est + q * se, n
+
+
 def _years(d: pd.DataFrame) -> str:
     return f"{int(d.year.min())}-{int(d.year.max())}" if len(d) else "no overlapping years"
 
@@ -234,14 +245,7 @@ def h6(ev: Evidence) -> Result:
         after = ev.threat_at(ally, "local_CHN", d + pd.DateOffset(months=12))
         if np.isfinite(before) and np.isfinite(after):
             changes.append(after - before)
-    n = len(changes)
-    est = float(np.mean(changes)) if n else float("nan")
-    if n >= 2:
-        se = float(np.std(changes, ddof=1) / np.sqrt(n))
-        tq = stats.t.ppf(0.95, n - 1)
-        lo, hi = est - tq * se, est + tq * se
-    else:
-        lo = hi = float("nan")
+    est, lo, hi, n = mean_interval(pd.Series(changes, dtype=float))
     return Result("H6", "Rapprochement with Beijing did not reduce China's provocative actions toward the ally.",
                   verdict(lo, hi, n), est, lo, hi, n, f"{n} coded 'hedge' decisions toward China (JPN, KOR)",
                   f"Local China threat 12 months after each rapprochement minus 1 month before: mean "
@@ -358,10 +362,7 @@ def h17(ev: Evidence) -> Result:
     if "USA" not in w.columns or not others:
         return _no_data("H17", "", "Pew favourability of the US and other powers among South Koreans")(ev)
     diff = (w["USA"] - w[others].max(axis=1)).dropna()
-    n = len(diff)
-    est = float(diff.mean())
-    se = float(diff.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    lo, hi = est - stats.t.ppf(0.95, max(n - 1, 1)) * se, est + stats.t.ppf(0.95, max(n - 1, 1)) * se
+    est, lo, hi, n = mean_interval(diff)
     most = int((diff > 0).sum())
     return Result("H17", "South Koreans view the US most favourably of the major powers (and prefer it to China as "
                   "a future partner, while seeing the relationship as unequal).", verdict(lo, hi, n), est, lo, hi, n,

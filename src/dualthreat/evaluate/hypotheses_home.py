@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from dualthreat.evaluate.hypotheses import INCONCLUSIVE, Evidence, Result, _fmt, _interval_text, _small_n, verdict
+from dualthreat.evaluate.hypotheses import (INCONCLUSIVE, Evidence, Result, _fmt, _interval_text, _small_n,
+                                            mean_interval, verdict)
 
 WORDLIST = "positions_v1"
 FIRST_YEAR = 1991
@@ -29,19 +29,9 @@ def speech_rates(ev: Evidence, category: str) -> pd.DataFrame:
     return scored[scored.category == category].pivot_table(index="year", columns="iso3", values="rate")
 
 
-def _paired(diff: pd.Series) -> tuple[float, float, float, int]:
-    diff = diff.dropna()
-    n = len(diff)
-    if n < 2:
-        return float("nan"), float("nan"), float("nan"), n
-    est, se = float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(n))
-    q = stats.t.ppf(0.95, n - 1)
-    return est, est - q * se, est + q * se, n
-
-
 def h8(ev: Evidence) -> Result:
     r = speech_rates(ev, "regional_disputes")
-    est, lo, hi, n = _paired(r["JPN"] - r["KOR"])
+    est, lo, hi, n = mean_interval(r["JPN"] - r["KOR"])
     zero_kor = int((r["KOR"] == 0).sum())
     return Result("H8", "Seoul avoids public positions on regional disputes (South China Sea, Taiwan) more than "
                   "Tokyo does.", verdict(lo, hi, n), est, lo, hi, n,
@@ -56,7 +46,7 @@ def h22(ev: Evidence) -> Result:
     v = speech_rates(ev, "values")
     p = speech_rates(ev, "partners")
     both = v.add(p, fill_value=0)
-    est, lo, hi, n = _paired(both["JPN"] - both["KOR"])
+    est, lo, hi, n = mean_interval(both["JPN"] - both["KOR"])
     return Result("H22", "Japan sees China as a rival for leadership in Asia and stresses shared liberal values with "
                   "the US and other partners (India, Australia).", verdict(lo, hi, n), est, lo, hi, n,
                   f"UN General Debate statements {int(both.index.min())}-{int(both.index.max())}",
