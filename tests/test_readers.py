@@ -247,3 +247,9 @@ def test_territorial_threat_values() -> None:
     jpn = rows[("JPN", 2010)]
     assert (jpn["threat"], jpn["lower"], jpn["upper"]) == (-1.1377510878474855, -1.1959521040519892,
                                                           -1.073982705902809)
+
+
+def test_the_ingest_help_names_every_kind() -> None:
+    from dualthreat.cli_options import KIND_HELP
+
+    assert set(KIND_HELP) == set(ingest.all_kinds())

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from dualthreat import cli_options
-from dualthreat.output import OutputFormat, console, emit, err_console
+from dualthreat.output import OutputFormat, console, emit, err_console, records
 
 app = typer.Typer(
     help="Measure the dual threat framework of Japanese and South Korean alliance thinking from cited data.\n\n"
@@ -55,9 +55,8 @@ def build(store: StoreOpt = None,
 
 @app.command()
 def ingest(
-    kind: Annotated[str, typer.Argument(help="What the files hold: indicators, episodes, votes, ideal-points, "
-                                        "missiles, speeches, pew, sipri, capabilities, alliances, rivalries, "
-                                        "territorial-threat.", show_default=False)],
+    kind: Annotated[str, typer.Argument(help="What the files hold: " + "; ".join(
+        f"{k}: {v}" for k, v in cli_options.KIND_HELP.items()) + ".", show_default=False)],
     paths: Annotated[list[Path], typer.Argument(help="Files to read (a folder for speeches).", show_default=False)],
     store: StoreOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help="Load nothing if any row is rejected.")] = False,
@@ -185,12 +184,6 @@ def _fit(store: Optional[str], as_of: Optional[str] = None):  # noqa: ANN202 - D
         _fail(str(exc))
 
 
-def _records(df) -> list[dict]:  # noqa: ANN001 - pandas DataFrame
-    import numpy as np
-
-    return df.replace({np.nan: None}).to_dict("records")
-
-
 @app.command()
 def threats(
     ally: AllyOpt = None,
@@ -216,7 +209,7 @@ def threats(
         for a, level, source in model.theater_.components():
             if ally and a != ally:
                 continue
-            for r in _records(model.explain(a, level, source, explain, smoothed=smoothed)):
+            for r in records(model.explain(a, level, source, explain, smoothed=smoothed)):
                 rows.append({"ally": a, "level": level, "source": source, "month": explain, **r})
         emit(rows, fmt, title=f"What fed each threat component in {explain} "
                               f"({'smoothed' if smoothed else 'filtered'})")
@@ -236,9 +229,9 @@ def threats(
                               "z-scores vs 1996-2015, [90% band])")
         gaps = model.gaps_
         if not gaps.empty:
-            emit(_records(gaps), fmt, title="Periods without data (no observation in the previous 24 months)")
+            emit(records(gaps), fmt, title="Periods without data (no observation in the previous 24 months)")
         return
-    emit(_records(t[cols]), fmt, title="Threat components")
+    emit(records(t[cols]), fmt, title="Threat components")
 
 
 @app.command()
@@ -272,7 +265,7 @@ def posture(
         p = p[p.measure == measure]
     votes = p.measure.isin(["vote_agreement", "vote_kappa"])
     p = p[~votes | (p.subset == subset)]
-    emit(_records(p), fmt, title="Posture")
+    emit(records(p), fmt, title="Posture")
 
 
 @app.command()
@@ -289,7 +282,7 @@ def mediator(ally: AllyOpt = None, smoothed: Annotated[bool, typer.Option("--smo
     cols = ["ally", "month", "dprk_threat", "china_backing", "china_backing_year", "mean", "lower", "upper"]
     if fmt is OutputFormat.table:
         m = m[m.month.str.endswith("-12") | (m.month == m.month.max())]
-    emit(_records(m[cols]), fmt, title="Mediator (table view: Decembers and the last month)")
+    emit(records(m[cols]), fmt, title="Mediator (table view: Decembers and the last month)")
 
 
 @app.command()
@@ -383,31 +376,26 @@ class ReportFormat(str, enum.Enum):
     md = "md"
 
 
-def write_report(store: Optional[str], out: Path, fmt: "ReportFormat", with_episodes: bool = True):  # noqa: ANN201
-    """Fit everything, write the report; return (model, hypotheses, evaluation)."""
-    from dualthreat.evaluate.episodes import evaluate
-    from dualthreat.evaluate.hypotheses import evaluate_hypotheses
-    from dualthreat.model import DualThreatModel
-    from dualthreat.report.build import build_report
+def write_report(store: Optional[str], out: Path, fmt: ReportFormat, with_episodes: bool = True):  # noqa: ANN201
+    """Fit everything and write the report (see :func:`dualthreat.report.build.make_report`)."""
+    from dualthreat.report.build import make_report
     from dualthreat.report.render import render_html, render_markdown
     from dualthreat.store import Store
 
-    st = Store(store)
     with _progress() as progress:
         task = progress.add_task("fitting the threat components", total=4)
-        model = DualThreatModel().fit(st)
-        progress.update(task, advance=1, description="testing the hypotheses")
-        hyps = evaluate_hypotheses(st, model)
-        progress.update(task, advance=1, description="forecasting the episodes out of time")
-        evaluation = evaluate(st) if with_episodes else None
-        progress.update(task, advance=1, description="writing the report")
-        report = build_report(st, model, hyps, evaluation)
+        steps = iter(range(4))
+
+        def step(what: str) -> None:
+            progress.update(task, completed=next(steps), description=what)
+
+        model, hyps, evaluation, report = make_report(Store(store), with_episodes, step)
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt is ReportFormat.md:
             render_markdown(report, out)
         else:
             out.write_text(render_html(report), "utf-8")
-        progress.update(task, advance=1)
+        progress.update(task, completed=4)
     return model, hyps, evaluation, report
 
 

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import enum
 import json
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -28,12 +29,32 @@ for _c in (console, err_console):
         _c.width = max(_c.width, 140)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as plain Python for JSON and tables: numpy scalars unboxed, NaN/NA/NaT -> None, dates as ISO
+    text, lists and dicts converted element by element."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (list, dict, str)):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return None
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    if isinstance(value, float) and value != value:
-        return None
+    if isinstance(value, list):
+        return [plain(x) for x in value]
+    if isinstance(value, dict):
+        return {k: plain(x) for k, x in value.items()}
     return value
+
+
+def records(df: Any) -> list[dict[str, Any]]:
+    """The rows of a pandas DataFrame as dicts of plain values."""
+    return [{k: plain(v) for k, v in r.items()} for r in df.to_dict("records")]
 
 
 def emit(rows: Sequence[dict[str, Any]], fmt: OutputFormat, title: str | None = None,
@@ -41,14 +62,14 @@ def emit(rows: Sequence[dict[str, Any]], fmt: OutputFormat, title: str | None = 
     """Print ``rows`` (a list of dicts) in the requested format."""
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps([{c: _plain(r.get(c)) for c in columns} for r in rows], ensure_ascii=False,
+        sys.stdout.write(json.dumps([{c: plain(r.get(c)) for c in columns} for r in rows], ensure_ascii=False,
                                     indent=1) + "\n")
         return
     if fmt is OutputFormat.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            w.writerow(["" if r.get(c) is None else _plain(r.get(c)) for c in columns])
+            w.writerow(["" if r.get(c) is None else plain(r.get(c)) for c in columns])
         return
     table = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:
@@ -65,5 +86,5 @@ def _cell(value: Any, max_width: int) -> Text:
         return Text("—", style="dim")
     if isinstance(value, float):
         return Text(f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}")
-    text = str(_plain(value)).replace("\n", " ")
+    text = str(plain(value)).replace("\n", " ")
     return Text(text if len(text) <= max_width else text[: max_width - 1] + "…")

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from dualthreat.cli_options import FormatOpt, StoreOpt, fail
-from dualthreat.output import OutputFormat, emit, err_console
+from dualthreat.output import OutputFormat, emit, err_console, plain, records
 
 REFERENCES = [
     "Heider, F. (1946). Attitudes and cognitive organization. The Journal of Psychology 21, 107-112.",
@@ -34,37 +34,8 @@ REFERENCES = [
 _fail = fail
 
 
-def _plain(v: Any) -> Any:
-    """A value as plain Python for JSON: NaN/NA -> None, numpy scalars -> int/float/bool."""
-    if v is None:
-        return None
-    if hasattr(v, "item") and not isinstance(v, (list, dict, str)):
-        try:
-            v = v.item()
-        except (ValueError, AttributeError):
-            pass
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    try:
-        import pandas as pd
-
-        if v is pd.NA or v is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    return v
-
-
-def records(df) -> list[dict]:  # noqa: ANN001 - pandas DataFrame
-    return [{k: _plain(v) for k, v in r.items()} for r in df.to_dict("records")]
-
-
 def _json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(_plain(obj), ensure_ascii=False, indent=1) + "\n")
+    sys.stdout.write(json.dumps(plain(obj), ensure_ascii=False, indent=1) + "\n")
 
 
 def _store(store: Optional[str]):  # noqa: ANN202 - Store
@@ -77,7 +48,7 @@ def _store(store: Optional[str]):  # noqa: ANN202 - Store
 
 
 def _interval(v: Any, lo: Any, hi: Any, digits: int = 2) -> str | None:
-    v, lo, hi = _plain(v), _plain(lo), _plain(hi)
+    v, lo, hi = plain(v), plain(lo), plain(hi)
     if v is None:
         return None
     if lo is None or hi is None:

@@ -36,23 +36,6 @@ KINDS: dict[str, list[Format]] = {
 SPECIAL: dict[str, Callable[[Path], ReadResult]] = {"speeches": read_speeches, "gdelt": read_gdelt,
                                                     "icews": read_icews}
 
-KIND_HELP = {
-    "indicators": "curated figures (shared/data/curated/*.csv)",
-    "episodes": "coded decision episodes (shared/data/episodes/*.csv)",
-    "votes": "UN votes, roll calls or roll-call issues (unvotes package CSV or Parquet)",
-    "ideal-points": "UN ideal points (IdealpointsJuly2025.csv)",
-    "missiles": "CNS North Korea missile tests (tests_flat.en.csv) or missile list (missiles.en.csv)",
-    "speeches": "UN General Debate statements (ISO_NN_YYYY.txt files or a folder of them)",
-    "pew": "Pew favourability aggregates",
-    "sipri": "SIPRI military burden (Our World in Data CSV)",
-    "capabilities": "COW National Material Capabilities (cow_nmc.csv)",
-    "alliances": "ATOP directed dyad-years",
-    "rivalries": "strategic rivalries (tss_rivalries.csv)",
-    "territorial-threat": "latent territorial threat (terrthreat.csv)",
-    "gdelt": "GDELT 1.0 or 2.0 event files, plain or zipped, or a folder of them (read in parallel)",
-    "icews": "ICEWS event files (Dataverse .tab layout), plain or zipped, or a folder of them",
-}
-
 
 def all_kinds() -> list[str]:
     return list(KINDS) + list(SPECIAL)

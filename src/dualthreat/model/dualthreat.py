@@ -16,7 +16,6 @@ every input published on or after that date is left out, as if the model were fi
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from dualthreat.measure.indicators import resolve_indicators
@@ -195,6 +194,3 @@ class DualThreatModel:
         return t.pivot_table(index=["ally", "level"], columns="source", values="mean").reindex(
             columns=list(self.theater_.sources))
 
-
-def _nan_to_none(df: pd.DataFrame) -> list[dict]:
-    return df.replace({np.nan: None}).to_dict("records")

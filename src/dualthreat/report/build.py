@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +20,6 @@ import pandas as pd
 from dualthreat import __version__
 from dualthreat.report import charts
 from dualthreat.store import Store
-
-LEVEL_NAMES = {"local": "local", "systemic": "systemic"}
-
 
 @dataclass
 class Table:
@@ -335,3 +333,23 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
     sections += [sources_section(store), methods_section(model)]
     return Report(f"dualthreat: Japan and South Korea side by side ({model.theater_.name})",
                   f"{dt.date.today().isoformat()}, dualthreat {__version__}", summary, sections, counts, latest)
+
+
+def make_report(store: Store, with_episodes: bool = True,
+                step: Callable[[str], None] | None = None) -> tuple[Any, list[Any], Any, Report]:
+    """The whole chain behind the report: fit the framework, test the hypotheses, forecast the episodes (if
+    asked), assemble the report. Returns (model, hypotheses, evaluation or None, report); ``step`` is told
+    what is being done."""
+    from dualthreat.evaluate.episodes import evaluate
+    from dualthreat.evaluate.hypotheses import evaluate_hypotheses
+    from dualthreat.model import DualThreatModel
+
+    say = step or (lambda _: None)
+    say("fitting the threat components")
+    model = DualThreatModel().fit(store)
+    say("testing the hypotheses")
+    hyps = evaluate_hypotheses(store, model)
+    say("forecasting the episodes out of time")
+    evaluation = evaluate(store) if with_episodes else None
+    say("writing the report")
+    return model, hyps, evaluation, build_report(store, model, hyps, evaluation)
