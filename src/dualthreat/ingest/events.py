@@ -25,6 +25,7 @@ codebook puts the country first in an actor code, e.g. ``CHNGOV``); CAMEO codes 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -143,14 +144,20 @@ def event_files(kind: str, path: Path) -> list[Path]:
 
 
 def read_events(kind: str, paths: Sequence[Path], states: Sequence[str] | None = None, jobs: int | None = None,
-                progress: Callable[[Path], None] | None = None) -> list[EventReadResult]:
+                progress: Callable[[Path], None] | None = None, scanner: str | None = None) -> list[EventReadResult]:
     """Read event files of one kind (``gdelt`` or ``icews``), several at once; one result per file.
 
     ``states`` are the theater's states (default: those of the packaged theater). A file that is not of the
     kind asked for raises :class:`FileRefused` (checked for every file before any is scanned).
+
+    ``scanner``: ``"c"`` reads GDELT files with the compiled scanner (:mod:`dualthreat.ingest._gdeltscan`),
+    ``"sql"`` with the reference path (DuckDB's CSV scanner and one SQL query per file); both give the same
+    results (tests/test_events_scanner.py). Default: the environment variable ``DUALTHREAT_EVENT_SCANNER``,
+    else ``"c"`` where the compiled module is installed. ICEWS files always take the SQL path.
     """
     if kind not in ("gdelt", "icews"):
         raise ValueError(f"unknown event data kind {kind!r}")
+    fast = kind == "gdelt" and _use_compiled(scanner)
     if states is None:
         from dualthreat.theater import load_theater
 
@@ -166,7 +173,7 @@ def read_events(kind: str, paths: Sequence[Path], states: Sequence[str] | None =
             if con is None:  # one DuckDB connection per worker thread, reused for its files
                 con = local.con = _connect(Path(tmp))
                 opened.append(con)
-            result = _read_one(plan, states, Path(tmp), con)
+            result = (_read_one_compiled if fast else _read_one)(plan, states, Path(tmp), con)
             if progress:
                 progress(plan.path)
             return result
@@ -381,10 +388,25 @@ class _Query:
     bad_value: str  # SQL: the value of the field named by ``bad``, as text
 
 
-GDELT_TYPES = {"GLOBALEVENTID": "BIGINT", "SQLDATE": "DATE", "IsRootEvent": "INTEGER", "QuadClass": "INTEGER",
-               "GoldsteinScale": "DOUBLE", "NumMentions": "INTEGER", "NumSources": "INTEGER",
-               "NumArticles": "INTEGER", "AvgTone": "DOUBLE", "DATEADDED": "BIGINT"}
+# The values of the GDELT columns read, as both paths parse them (this SQL, and the compiled scanner in C):
+# a whole number is digits with an optional sign, a decimal number digits with an optional point and exponent,
+# each with optional spaces around; a date is eight digits naming a real day. This is stricter than DuckDB's
+# own casts, which also take '5.5' as a whole number (rounded to 6), '0x10', '1_000', 'inf' or '+-5'.
+_WHOLE = "' *[+-]?[0-9]+ *'"
+_DECIMAL = "' *[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)? *'"
+# the GDELT columns read; their text must be valid UTF-8
+GDELT_READ = ("GLOBALEVENTID", "SQLDATE", "Actor1Code", "Actor1CountryCode", "Actor2Code", "Actor2CountryCode",
+              "IsRootEvent", "EventCode", "EventRootCode", "QuadClass", "GoldsteinScale", "NumMentions", "NumSources",
+              "NumArticles", "AvgTone", "DATEADDED", "SOURCEURL")
 ICEWS_TYPES = {"Event ID": "BIGINT", "Event Date": "DATE", "Intensity": "DOUBLE"}
+
+
+def _whole(col: str, sql_type: str) -> str:
+    return f"CASE WHEN regexp_full_match({col}, {_WHOLE}) THEN TRY_CAST(trim({col}) AS {sql_type}) END"
+
+
+def _decimal(col: str) -> str:
+    return f"CASE WHEN regexp_full_match({col}, {_DECIMAL}) THEN TRY_CAST(trim({col}) AS DOUBLE) END"
 
 
 def _gdelt_sql(plan: _Plan, data: Path, states: tuple[str, ...]) -> _Query:
@@ -408,50 +430,55 @@ def _gdelt_sql(plan: _Plan, data: Path, states: tuple[str, ...]) -> _Query:
                 f"WHEN {field} = '' AND substr(ltrim({code}), 1, 3) IN {codes} "
                 f"THEN {mapped(f'substr(ltrim({code}), 1, 3)')} END")
 
-    # The scanner parses the numbers and dates (a value that does not parse rejects the line); the query
-    # checks their ranges and the codes.
+    # Every column is read as text (the scanner checks the number of fields and the UTF-8); the values are
+    # parsed here, and the first column, in file order, whose value does not parse or is out of range is the
+    # line's fault.
     cte = f"""
 WITH raw AS (
-  SELECT row_number() OVER () AS n, GLOBALEVENTID, SQLDATE AS day, Actor1Code, Actor1CountryCode, Actor2Code,
-         Actor2CountryCode, IsRootEvent, EventCode, EventRootCode, QuadClass, GoldsteinScale, NumMentions,
-         NumSources, NumArticles, AvgTone, DATEADDED, SOURCEURL
-  FROM {_scan(data, names, plan.skip, GDELT_TYPES, '%Y%m%d')}
+  SELECT row_number() OVER () AS n, {", ".join(GDELT_READ)}
+  FROM {_scan(data, names, plan.skip, {}, '%Y%m%d')}
+), parsed AS (
+  SELECT *, {_whole('GLOBALEVENTID', 'BIGINT')} AS v_id,
+    CASE WHEN regexp_full_match(SQLDATE, '[0-9]{{8}}') THEN try_strptime(SQLDATE, '%Y%m%d')::DATE END AS day,
+    {_whole('IsRootEvent', 'INTEGER')} AS v_root, {_whole('QuadClass', 'INTEGER')} AS v_quad,
+    {_decimal('GoldsteinScale')} AS v_gold, {_whole('NumMentions', 'INTEGER')} AS v_ment,
+    {_whole('NumSources', 'INTEGER')} AS v_src, {_whole('NumArticles', 'INTEGER')} AS v_art,
+    {_decimal('AvgTone')} AS v_tone, {_whole('DATEADDED', 'BIGINT')} AS v_added
+  FROM raw
 ), checked AS (
-  SELECT *, NumMentions AS mentions, IsRootEvent = 1 AS root,
+  SELECT *, v_ment AS mentions, v_root = 1 AS root,
     {country(1)} AS source, {country(2)} AS target,
     CASE
       WHEN {last} IS NULL THEN '(row)'
-      WHEN day NOT BETWEEN DATE '1900-01-01' AND DATE '2100-12-31' THEN 'SQLDATE'
-      WHEN IsRootEvent NOT IN (0, 1) THEN 'IsRootEvent'
-      WHEN EventCode = '' THEN 'EventCode'
-      WHEN length(EventRootCode) <> 2 OR EventRootCode NOT BETWEEN '01' AND '20' THEN 'EventRootCode'
-      WHEN QuadClass NOT BETWEEN 1 AND 4 THEN 'QuadClass'
-      WHEN NOT GoldsteinScale BETWEEN -10 AND 10 THEN 'GoldsteinScale'
-      WHEN NumMentions < 0 THEN 'NumMentions'
-      WHEN NumSources < 0 THEN 'NumSources'
-      WHEN NumArticles < 0 THEN 'NumArticles'
-      WHEN NOT AvgTone BETWEEN -100 AND 100 THEN 'AvgTone'
-      WHEN NOT (DATEADDED BETWEEN 19000101 AND 21001231
-                OR DATEADDED BETWEEN 19000101000000 AND 21001231235959) THEN 'DATEADDED'
+      WHEN v_id IS NULL THEN 'GLOBALEVENTID'
+      WHEN day IS NULL OR day NOT BETWEEN DATE '1900-01-01' AND DATE '2100-12-31' THEN 'SQLDATE'
+      WHEN v_root IS NULL OR v_root NOT IN (0, 1) THEN 'IsRootEvent'
+      WHEN EventCode IS NULL OR EventCode = '' THEN 'EventCode'
+      WHEN EventRootCode IS NULL OR length(EventRootCode) <> 2 OR EventRootCode NOT BETWEEN '01' AND '20'
+           THEN 'EventRootCode'
+      WHEN v_quad IS NULL OR v_quad NOT BETWEEN 1 AND 4 THEN 'QuadClass'
+      WHEN v_gold IS NULL OR NOT v_gold BETWEEN -10 AND 10 THEN 'GoldsteinScale'
+      WHEN v_ment IS NULL OR v_ment < 0 THEN 'NumMentions'
+      WHEN v_src IS NULL OR v_src < 0 THEN 'NumSources'
+      WHEN v_art IS NULL OR v_art < 0 THEN 'NumArticles'
+      WHEN v_tone IS NULL OR NOT v_tone BETWEEN -100 AND 100 THEN 'AvgTone'
+      WHEN v_added IS NULL OR NOT (v_added BETWEEN 19000101 AND 21001231
+                                   OR v_added BETWEEN 19000101000000 AND 21001231235959) THEN 'DATEADDED'
     END AS bad
-  FROM raw
+  FROM parsed
 )"""
-    kept_fields = ("n, day, source, target, GLOBALEVENTID, Actor1Code, Actor2Code, Actor1CountryCode, "
-                   "Actor2CountryCode, EventCode, EventRootCode, QuadClass, GoldsteinScale, IsRootEvent, NumMentions, "
-                   "NumSources, NumArticles, AvgTone, DATEADDED, SOURCEURL")
-    typed = """SELECT n, GLOBALEVENTID AS event_id, day AS date, source, target,
+    kept_fields = ("n, day, source, target, v_id, Actor1Code, Actor2Code, Actor1CountryCode, Actor2CountryCode, "
+                   "EventCode, EventRootCode, v_quad, v_gold, v_root, v_ment, v_src, v_art, v_tone, v_added, SOURCEURL")
+    typed = """SELECT n, v_id AS event_id, day AS date, source, target,
         nullif(trim(Actor1Code), '') AS source_actor, nullif(trim(Actor2Code), '') AS target_actor,
         Actor1CountryCode = '' OR Actor2CountryCode = '' AS country_from_code,
-        EventCode AS event_code, EventRootCode AS root_code, QuadClass AS quad_class,
-        GoldsteinScale AS goldstein, IsRootEvent = 1 AS is_root, NumMentions AS num_mentions,
-        NumSources AS num_sources, NumArticles AS num_articles, AvgTone AS avg_tone,
-        try_strptime(substr(DATEADDED::VARCHAR, 1, 8), '%Y%m%d')::DATE AS date_added, nullif(SOURCEURL, '') AS url"""
-    bad_value = """CASE bad WHEN '(row)' THEN NULL WHEN 'SQLDATE' THEN day::VARCHAR
-        WHEN 'IsRootEvent' THEN IsRootEvent::VARCHAR WHEN 'EventCode' THEN EventCode
-        WHEN 'EventRootCode' THEN EventRootCode WHEN 'QuadClass' THEN QuadClass::VARCHAR
-        WHEN 'GoldsteinScale' THEN GoldsteinScale::VARCHAR WHEN 'NumMentions' THEN NumMentions::VARCHAR
-        WHEN 'NumSources' THEN NumSources::VARCHAR WHEN 'NumArticles' THEN NumArticles::VARCHAR
-        WHEN 'AvgTone' THEN AvgTone::VARCHAR WHEN 'DATEADDED' THEN DATEADDED::VARCHAR END"""
+        EventCode AS event_code, EventRootCode AS root_code, v_quad AS quad_class,
+        v_gold AS goldstein, v_root = 1 AS is_root, v_ment AS num_mentions,
+        v_src AS num_sources, v_art AS num_articles, v_tone AS avg_tone,
+        try_strptime(substr(v_added::VARCHAR, 1, 8), '%Y%m%d')::DATE AS date_added, nullif(SOURCEURL, '') AS url"""
+    # the field as it is in the file (a field that is exactly the null marker shows as that byte)
+    whens = " ".join(f"WHEN '{c}' THEN coalesce({c}, chr(1))" for c in GDELT_READ if c in _REASONS)
+    bad_value = f"CASE bad WHEN '(row)' THEN NULL {whens} END"
     return _Query(cte, kept_fields, typed, "61" if plan.layout == "gdelt2" else "57 or 58", bad_value)
 
 
@@ -515,6 +542,16 @@ _REASONS = {
     "CAMEO Code": "is not a CAMEO event code (2-4 digits, root 01-20)",
     "Intensity": "is not a Goldstein intensity (a number from -10 to 10)",
 }
+
+
+_FEWER = "expected {fields} tab-separated fields, found fewer (truncated line?)"
+_TOO_MANY = "expected {fields} tab-separated fields, found {found} (a stray tab?)"
+_BAD_UTF8 = "not valid UTF-8; re-save the file as UTF-8"
+_TOO_LONG = f"line longer than {MAX_LINE_BYTES // 1024} KiB"
+
+
+def _value_reason(column: str, value: str | None) -> str:
+    return f"{(value or '')[:40]!r} {_REASONS[column]}"
 
 
 def _connect(tmp: Path) -> Any:
@@ -590,10 +627,7 @@ def _read_one(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any = None) 
     if bad:
         bad_lines = line_of(np.array([b[0] for b in bad], dtype=np.int64))
         for (_, fld, value), line in zip(bad, bad_lines):
-            if fld == "(row)":
-                reason = f"expected {q.fields} tab-separated fields, found fewer (truncated line?)"
-            else:
-                reason = f"{(value or '')[:40]!r} {_REASONS[fld]}"
+            reason = _FEWER.format(fields=q.fields) if fld == "(row)" else _value_reason(fld, value)
             rejections.append(Rejection(name, int(line), fld, reason))
     rejections.sort(key=lambda r: r.line)
     rows_in = int(accepted) + len(struct_lines)  # non-empty data lines
@@ -606,6 +640,131 @@ def _read_one(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any = None) 
     companion = ReadResult(name, "event_month_totals", plan.layout, tot.num_rows, tot, [], sha256=raw.sha256)
     return EventReadResult(name, "events", plan.layout, rows_in, events, rejections, sha256=raw.sha256,
                            valid=valid, companions=[companion], states=states)
+
+
+# --------------------------------------------------------------------------------------------------
+# the compiled scanner (GDELT): the same checks as the SQL above, in C, in the same pass as the hash
+
+
+def _use_compiled(scanner: str | None) -> bool:
+    choice = (scanner or os.environ.get("DUALTHREAT_EVENT_SCANNER") or "auto").lower()
+    if choice not in ("auto", "c", "sql"):
+        raise ValueError(f"unknown event scanner {choice!r}: use c or sql (or leave it unset)")
+    if choice == "sql":
+        return False
+    try:
+        from dualthreat.ingest import _gdeltscan  # noqa: F401
+    except ImportError:
+        if choice == "c":
+            raise RuntimeError("the compiled GDELT scanner is not installed (was there a C compiler when "
+                               "dualthreat was installed?); reinstall with one, or use the SQL path "
+                               "(DUALTHREAT_EVENT_SCANNER=sql)") from None
+        return False
+    return True
+
+
+def _scanner_layout(layout: str) -> dict[str, Any]:
+    """The compiled scanner's view of a layout: field counts, the columns read, and where each checked one is."""
+    names = GDELT2_NAMES if layout == "gdelt2" else GDELT1_NAMES
+    at = names.index
+    return dict(
+        min_fields=len(names) if layout == "gdelt2" else 57, max_fields=len(names), read=[at(c) for c in GDELT_READ],
+        roles={"last": at("SOURCEURL" if layout == "gdelt2" else "DATEADDED"), "id": at("GLOBALEVENTID"),
+               "day": at("SQLDATE"), "root": at("IsRootEvent"), "code": at("EventCode"),
+               "root_code": at("EventRootCode"), "quad": at("QuadClass"), "goldstein": at("GoldsteinScale"),
+               "mentions": at("NumMentions"), "sources": at("NumSources"), "articles": at("NumArticles"),
+               "tone": at("AvgTone"), "added": at("DATEADDED"), "a1code": at("Actor1Code"),
+               "a1country": at("Actor1CountryCode"), "a2code": at("Actor2Code"), "a2country": at("Actor2CountryCode")})
+
+
+# DuckDB shows each byte that is not UTF-8 as '?' in its messages; the compiled path does the same
+codecs.register_error("dualthreat-qmark", lambda e: ("?" * (e.end - e.start), e.end))  # type: ignore[arg-type]
+
+
+def _read_one_compiled(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any = None) -> EventReadResult:
+    """One GDELT file through the compiled scanner: every line checked and counted in C while the file is
+    hashed; only the theater's events (about 1% of GDELT's lines) then go through DuckDB, written to a small
+    file and typed by the same SQL as the reference path."""
+    import numpy as np
+
+    from dualthreat.ingest import _gdeltscan
+    from dualthreat.ingest.cameo import cameo_countries
+
+    name = str(plan.path)
+    stored_name = display_path(plan.path) + (f"!{plan.member}" if plan.member else "")
+    to_state = {c: iso for c, iso in cameo_countries().items() if iso in states}
+    ids = {iso: i for i, iso in enumerate(sorted(set(to_state.values())))}
+    layout = _scanner_layout(plan.layout)
+    names = GDELT2_NAMES if plan.layout == "gdelt2" else GDELT1_NAMES
+    scanner = _gdeltscan.Scanner(**layout, states={c.encode(): ids[iso] for c, iso in to_state.items()},
+                                 skip=plan.skip, max_line=MAX_LINE_BYTES)
+    h = hashlib.sha256()
+    buf = bytearray(_CHUNK)
+    view = memoryview(buf)
+    opener = (lambda: zipfile.ZipFile(plan.path).open(plan.member)) if plan.member else (lambda: open(plan.path, "rb", buffering=0))
+    with opener() as fh:
+        while k := fh.readinto(buf):
+            h.update(view[:k])
+            scanner.feed(view[:k])
+    out = scanner.finish()
+    sha256 = h.hexdigest()
+    if out["rows_in"] == 0:
+        raise FileRefused(name, f"no data lines; expected {GDELT_EXPECTED}")
+
+    fields = "61" if plan.layout == "gdelt2" else "57 or 58"
+    rejections = []
+    for line, kind, col, found, value in out["rejections"]:
+        column = names[col] if col >= 0 else None
+        text = value.decode("utf-8", "dualthreat-qmark")
+        if kind == _gdeltscan.R_LINE:
+            fld, reason = "(line)", _TOO_LONG
+        elif kind == _gdeltscan.R_MANY:
+            fld, reason = "(row)", _TOO_MANY.format(fields=fields, found=found)
+        elif kind == _gdeltscan.R_FEWER:
+            fld, reason = "(row)", _FEWER.format(fields=fields)
+        elif kind == _gdeltscan.R_UTF8:
+            fld, reason = column, _BAD_UTF8
+        else:
+            fld, reason = column, _value_reason(column, text)
+        rejections.append(Rejection(name, line, fld, reason))
+
+    kept_lines = np.frombuffer(out["kept_lines"], dtype=np.int64)
+    if len(kept_lines):
+        kept_path = tmp / f"{hashlib.sha1(name.encode()).hexdigest()[:16]}.kept.tsv"
+        kept_path.write_bytes(out["kept"])
+        q = _gdelt_sql(_Plan(plan.kind, kept_path, None, plan.layout, 0), kept_path, states)
+        own = con is None
+        con = con or _connect(tmp)
+        try:
+            kept = con.sql(f"{q.cte} {q.typed} FROM checked WHERE bad IS NULL ORDER BY n").to_arrow_table()
+        finally:
+            if own:
+                con.close()
+            kept_path.unlink(missing_ok=True)
+        if kept.num_rows != len(kept_lines) or kept.column("source").null_count:
+            raise RuntimeError(f"{name}: the compiled scanner and DuckDB disagree on the theater's events "
+                               f"({len(kept_lines)} against {kept.num_rows}); please report this, and read the "
+                               "file with DUALTHREAT_EVENT_SCANNER=sql meanwhile")
+        events = _events_table(kept, lambda ns: kept_lines[ns - 1], plan.layout, stored_name)
+    else:
+        events = TABLES["events"].arrow_schema().empty_table()
+
+    months: dict[str, list] = {}
+    for day, n, root, mentions, root_mentions in out["days"]:
+        t = months.setdefault(f"{day // 10000:04d}-{day // 100 % 100:02d}", [0, 0, 0, None])
+        t[0] += n
+        t[1] += root
+        t[2] += mentions
+        if root:  # a sum over no root events is NULL, as in SQL
+            t[3] = (t[3] or 0) + root_mentions
+    order = sorted(months)
+    totals = pa.table({"month": pa.array(order, pa.string()),
+                       **{c: pa.array([months[m][i] for m in order], pa.int64())
+                          for i, c in enumerate(("events", "root_events", "mentions", "root_mentions"))}})
+    tot = _totals_table(totals, plan.layout, plan, sha256, stored_name)
+    companion = ReadResult(name, "event_month_totals", plan.layout, tot.num_rows, tot, [], sha256=sha256)
+    return EventReadResult(name, "events", plan.layout, out["rows_in"], events, rejections, sha256=sha256,
+                           valid=out["valid"], companions=[companion], states=states)
 
 
 def _empty_lines(plan: _Plan) -> set[int]:
@@ -622,17 +781,15 @@ def _empty_lines(plan: _Plan) -> set[int]:
 def _scanner_reason(etype: str, column: str | None, message: str, fields: str) -> tuple[str, str]:
     if etype == "CAST" and column in _REASONS:
         m = re.search(r"""string ["'](.*?)["'] (to|according)""", message)
-        value = m.group(1) if m else ""
-        return column, f"{value[:40]!r} {_REASONS[column]}"
+        return column, _value_reason(column, m.group(1) if m else "")
     if etype == "TOO MANY COLUMNS":
-        found = message.rsplit(":", 1)[-1].strip()
-        return "(row)", f"expected {fields} tab-separated fields, found {found} (a stray tab?)"
+        return "(row)", _TOO_MANY.format(fields=fields, found=message.rsplit(":", 1)[-1].strip())
     if etype == "INVALID ENCODING":
-        return column or "(encoding)", "not valid UTF-8; re-save the file as UTF-8"
+        return column or "(encoding)", _BAD_UTF8
     if etype == "LINE SIZE OVER MAXIMUM":
-        return "(line)", f"line longer than {MAX_LINE_BYTES // 1024} KiB"
+        return "(line)", _TOO_LONG
     if etype == "MISSING COLUMNS":
-        return "(row)", f"expected {fields} tab-separated fields, found fewer (truncated line?)"
+        return "(row)", _FEWER.format(fields=fields)
     return column or "(row)", f"{etype.lower()}: {message}"
 
 
