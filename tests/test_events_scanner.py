@@ -172,3 +172,70 @@ def _check(tmp_path_factory: pytest.TempPathFactory, base: list[bytes], body: li
         reject()
     assert_same(path, states)
 
+
+
+# --------------------------------------------------------------------------------------------------
+# edges the random mutations rarely reach
+
+
+def _long_line(base: bytes, length: int) -> bytes:
+    """A real line made exactly ``length`` bytes long by padding its SOURCEURL."""
+    pad = length - len(base)
+    assert pad >= 0
+    return base + b"x" * pad
+
+
+@needs_compiled
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"], ids=["lf", "crlf"])
+def test_same_results_at_the_line_length_limit(tmp_path: Path, line_end: bytes) -> None:
+    from dualthreat.ingest.events import MAX_LINE_BYTES
+
+    base = TRANS.read_bytes().splitlines()[8]  # a real USA -> CHN event, kept when accepted
+    # bytes with the line end: one under, at and one over the limit; the line after each must keep its number
+    sizes = [MAX_LINE_BYTES - len(line_end) + k for k in (-1, 0, 1)]
+    lines = [GDELT2.read_bytes().splitlines()[0]]
+    for size in sizes:
+        lines += [_long_line(base, size), GDELT2.read_bytes().splitlines()[1]]
+    path = tmp_path / "long.export.CSV"
+    path.write_bytes(line_end.join(lines) + line_end)
+    result = assert_same(path)
+    assert [(x[1], x[2]) for x in result[4]] == [(6, "(line)")]  # only the line over the limit
+    assert [r["source_line"] for r in result[5]] == [2, 4]
+
+
+@needs_compiled
+def test_a_carriage_return_inside_a_line_rejects_that_line_only(tmp_path: Path) -> None:
+    # DuckDB's scanner refuses such a file as a whole; the compiled scanner rejects the line and reads on
+    lines = TRANS.read_bytes().splitlines()
+    broken = lines[8].replace(b"\t", b"\r\t", 1)
+    path = tmp_path / "cr.export.CSV"
+    path.write_bytes(b"\n".join([*lines[:8], broken, *lines[9:]]) + b"\n")
+    assert outcome(path, "sql")[0] == "refused"
+    (r,) = read_events("gdelt", [path], STATES, scanner="c")
+    assert [(x.line, x.field) for x in r.rejections] == [(9, "(line)")]
+    assert "carriage return" in r.rejections[0].reason
+    assert r.rows_in == len(lines) == r.loaded + r.rejected
+    assert r.rows.column("source_line").to_pylist() == [10]  # the other real USA -> CHN event
+
+
+@needs_compiled
+def test_the_scanner_refuses_misuse_with_python_errors() -> None:
+    from dualthreat.ingest import _gdeltscan
+    from dualthreat.ingest.events import MAX_LINE_BYTES, _scanner_layout
+
+    layout = _scanner_layout("gdelt2")
+    good = dict(layout, states={b"USA": 0, b"CHN": 1}, skip=0, max_line=MAX_LINE_BYTES)
+    scanner = _gdeltscan.Scanner(**good)
+    scanner.feed(TRANS.read_bytes())
+    out = scanner.finish()
+    assert out["rows_in"] == out["valid"] + len(out["rejections"]) == 26
+    with pytest.raises(RuntimeError, match="finished"):
+        scanner.feed(b"more")
+    with pytest.raises(RuntimeError, match="finished"):
+        scanner.finish()
+    with pytest.raises(TypeError):
+        _gdeltscan.Scanner(**good).feed("text, not bytes")
+    for bad in (dict(good, max_fields=65), dict(good, max_line=0), dict(good, states={b"US": 0}),
+                dict(good, read=[0, 1]), dict(good, roles={k: v for k, v in layout["roles"].items() if k != "id"})):
+        with pytest.raises((ValueError, KeyError)):
+            _gdeltscan.Scanner(**bad)

@@ -27,10 +27,21 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__GLIBC__) || defined(__APPLE__)
+#include <locale.h>
+#ifdef __APPLE__
+#include <xlocale.h>
+#endif
+/* numbers are read with a '.' whatever LC_NUMERIC the embedding program set */
+static locale_t c_locale;
+static double c_strtod(const char *p) { return c_locale ? strtod_l(p, NULL, c_locale) : strtod(p, NULL); }
+#else
+static double c_strtod(const char *p) { return strtod(p, NULL); }
+#endif
 
 #define MAX_COLS 64
 
-enum { R_LINE = 0, R_MANY = 1, R_FEWER = 2, R_UTF8 = 3, R_VALUE = 4 };
+enum { R_LINE = 0, R_MANY = 1, R_FEWER = 2, R_UTF8 = 3, R_VALUE = 4, R_CR = 5 };
 
 typedef struct { int64_t day, events, root_events, mentions, root_mentions; } DayTot;
 
@@ -67,15 +78,28 @@ typedef struct {
     long long rows_in, valid;
     Buf carry;
     int carry_over;           /* the pending line is longer than max_line */
-    int busy;
+    int busy;                 /* feed() or finish() is running (feed() releases the GIL) */
+    int state;                /* 0: not initialised (or its __init__ failed), 1: ready, 2: finished */
     /* results */
     Buf rej;                  /* records: int64 line, int32 kind, int32 col, int32 found, int32 vlen, value */
     long long n_rej;
     Buf kept;                 /* kept lines, each followed by '\n' */
     Buf kept_lines;           /* int64 line numbers */
     DayTot *days; size_t days_n, days_cap;
-    int err;                  /* out of memory */
+    uint32_t *day_at;         /* DAY_KEYS entries: 1 + the index in days of each day seen, else 0 */
+    int err;                  /* out of memory: the buffers may hold half a record, the scanner is unusable */
 } Scanner;
+
+/* feed() and finish() refuse a Scanner another thread is feeding, one not initialised (or whose __init__
+   failed half way), one already finished, and one that ran out of memory */
+static int usable(Scanner *s) {
+    const char *why = s->busy ? "Scanner used while another call is running on it"
+                    : s->err ? "Scanner unusable: it ran out of memory earlier"
+                    : s->state == 0 ? "Scanner not initialised"
+                    : s->state == 2 ? "Scanner already finished" : NULL;
+    if (why) PyErr_SetString(PyExc_RuntimeError, why);
+    return why == NULL;
+}
 
 /* ---------------------------------------------------------------------------------------------- */
 /* values, parsed as DuckDB's CSV scanner parses them                                             */
@@ -150,7 +174,7 @@ static int parse_double(const char *p, size_t n, double *out) {
     char tmp[416];
     memcpy(tmp, p + start, n - start);
     tmp[n - start] = 0;
-    *out = strtod(tmp, NULL);
+    *out = c_strtod(tmp);
     return 1;
 }
 
@@ -214,10 +238,14 @@ static int reject(Scanner *s, int kind, int col, int found, const char *v, size_
     return 0;
 }
 
+/* scan_line counts only days from 1900-01-01 to 2100-12-31 (it rejects the others): 31 slots a month */
+#define DAY_KEYS (201 * 12 * 31)
+
 static DayTot *day_slot(Scanner *s, int64_t day) {
-    /* files hold a few days each: a short list searched from the end is enough */
-    for (size_t i = s->days_n; i > 0; i--)
-        if (s->days[i - 1].day == day) return &s->days[i - 1];
+    /* a direct index, not a list searched per line: a hostile file can hold every one of the ~73,000 days */
+    if (!s->day_at && !(s->day_at = calloc(DAY_KEYS, sizeof *s->day_at))) return NULL;
+    size_t key = ((size_t)(day / 10000 - 1900) * 12 + (size_t)(day / 100 % 100 - 1)) * 31 + (size_t)(day % 100 - 1);
+    if (s->day_at[key]) return &s->days[s->day_at[key] - 1];
     if (s->days_n == s->days_cap) {
         size_t cap = s->days_cap ? s->days_cap * 2 : 64;
         DayTot *q = realloc(s->days, cap * sizeof(DayTot));
@@ -227,6 +255,7 @@ static DayTot *day_slot(Scanner *s, int64_t day) {
     DayTot *t = &s->days[s->days_n++];
     memset(t, 0, sizeof *t);
     t->day = day;
+    s->day_at[key] = (uint32_t)s->days_n;
     return t;
 }
 
@@ -247,8 +276,6 @@ static int actor_state(Scanner *s, const char *f, size_t fn, int fnull, const ch
     return an - i >= 3 ? state_of(s, a + i, 3) : -1;
 }
 
-static int is_null(const char *p, size_t n) { return n == 1 && p[0] == '\x01'; }
-
 static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
     s->line++;
     if (s->line <= s->skip) return 0;
@@ -268,11 +295,13 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
     size_t start = 0, i = 0;
     int total = 1;
     unsigned high = 0;  /* any byte >= 0x80 (not ASCII) */
+    unsigned cr = 0;    /* any '\r' */
 #ifdef __SSE2__
-    const __m128i tab = _mm_set1_epi8('\t');
+    const __m128i tab = _mm_set1_epi8('\t'), ret = _mm_set1_epi8('\r');
     while (i + 16 <= len) {
         __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
         high |= (unsigned)_mm_movemask_epi8(v);
+        cr |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ret));
         unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, tab));
         while (mask) {
             size_t at = i + (size_t)__builtin_ctz(mask);
@@ -286,6 +315,7 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
 #endif
     for (; i < len; i++) {
         high |= (unsigned char)p[i] & 0x80;
+        cr |= p[i] == '\r';
         if (p[i] == '\t') {
             if (nf < MAX_COLS) { fs[nf] = p + start; fl[nf] = i - start; nf++; }
             total++;
@@ -294,13 +324,16 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
     }
     if (nf < MAX_COLS) { fs[nf] = p + start; fl[nf] = len - start; nf++; }
 
+    /* a carriage return that does not end the line: a broken line end (DuckDB's scanner refuses such files) */
+    if (cr) return reject(s, R_CR, -1, 0, "", 0);
+
     /* 1. the text of every column read must be UTF-8; then, the number of fields */
     int nul[MAX_COLS];
     int ascii = high == 0;
     for (int k = 0; k < s->read_n; k++) {
         int c = s->read[k];
-        if (c >= nf) { nul[c] = 1; continue; }
-        nul[c] = is_null(fs[c], fl[c]);
+        nul[c] = c >= nf;  /* a missing field (the line is short); no other value is NULL */
+        if (nul[c]) continue;
         if (!ascii && !valid_utf8((const unsigned char *)fs[c], fl[c])) return reject(s, R_UTF8, c, 0, fs[c], fl[c]);
     }
     if (total > s->max_fields) return reject(s, R_MANY, -1, total, "", 0);
@@ -369,19 +402,20 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
 /* ---------------------------------------------------------------------------------------------- */
 /* feeding                                                                                        */
 
+/* Lines end with '\n'. A line is too long when its bytes with the line end (a '\r' before the '\n' included)
+   exceed max_line, i.e. when the bytes before the '\n' are max_line or more (as DuckDB's max_line_size). A
+   partial line waiting for the next chunk is kept in carry, up to that length. */
 static int feed_bytes(Scanner *s, const char *p, size_t n) {
     size_t i = 0;
     if (s->carry.len || s->carry_over) {
         const char *nl = memchr(p, '\n', n);
         size_t take = nl ? (size_t)(nl - p) : n;
         if (!s->carry_over) {
-            if (s->carry.len + take > s->max_line + 1) s->carry_over = 1;  /* +1: a '\r' before the '\n' */
+            if (s->carry.len + take >= s->max_line) s->carry_over = 1;
             else if (buf_put(&s->carry, p, take)) return -1;
         }
         if (!nl) return 0;
-        size_t cl = s->carry.len;
-        int over = s->carry_over || (cl > s->max_line && !(cl == s->max_line + 1 && s->carry.p[cl - 1] == '\r'));
-        if (scan_line(s, s->carry.p, cl, over)) return -1;
+        if (scan_line(s, s->carry.p, s->carry.len, s->carry_over)) return -1;
         s->carry.len = 0;
         s->carry_over = 0;
         i = take + 1;
@@ -390,13 +424,12 @@ static int feed_bytes(Scanner *s, const char *p, size_t n) {
         const char *nl = memchr(p + i, '\n', n - i);
         if (!nl) {
             size_t rest = n - i;
-            if (rest > s->max_line + 1) s->carry_over = 1;
+            if (rest >= s->max_line) s->carry_over = 1;
             else if (buf_put(&s->carry, p + i, rest)) return -1;
             return 0;
         }
         size_t len = (size_t)(nl - (p + i));
-        int over = len > s->max_line && !(len == s->max_line + 1 && p[i + len - 1] == '\r');
-        if (scan_line(s, p + i, len, over)) return -1;
+        if (scan_line(s, p + i, len, len >= s->max_line)) return -1;
         i += len + 1;
     }
     return 0;
@@ -405,9 +438,8 @@ static int feed_bytes(Scanner *s, const char *p, size_t n) {
 static PyObject *Scanner_feed(Scanner *s, PyObject *arg) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
-    if (s->busy) {
+    if (!usable(s)) {
         PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_RuntimeError, "Scanner.feed called from two threads at once");
         return NULL;
     }
     s->busy = 1;
@@ -417,19 +449,31 @@ static PyObject *Scanner_feed(Scanner *s, PyObject *arg) {
     Py_END_ALLOW_THREADS
     s->busy = 0;
     PyBuffer_Release(&view);
-    if (rc) return PyErr_NoMemory();
+    if (rc) { s->err = 1; return PyErr_NoMemory(); }
     Py_RETURN_NONE;
 }
 
+static PyObject *build_results(Scanner *s);
+
 /* the end of the file: a last line without a final newline is a line */
 static PyObject *Scanner_finish(Scanner *s, PyObject *Py_UNUSED(ignored)) {
+    if (!usable(s)) return NULL;
     if (s->carry.len || s->carry_over) {
         size_t cl = s->carry.len;
-        int over = s->carry_over || cl > s->max_line;
-        if (scan_line(s, s->carry.p, cl, over)) return PyErr_NoMemory();
+        int over = s->carry_over || cl >= s->max_line;
+        if (scan_line(s, s->carry.p, cl, over)) { s->err = 1; return PyErr_NoMemory(); }
         s->carry.len = 0;
         s->carry_over = 0;
     }
+    /* building the results may run Python code (a garbage collection): no feed() meanwhile */
+    s->busy = 1;
+    PyObject *out = build_results(s);
+    s->busy = 0;
+    if (out) s->state = 2;
+    return out;
+}
+
+static PyObject *build_results(Scanner *s) {
     PyObject *rej = PyList_New(0);
     if (!rej) return NULL;
     size_t off = 0;
@@ -478,6 +522,11 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     PyObject *read, *roles, *states;
     long long skip;
     Py_ssize_t max_line;
+    if (s->state != 0 || s->busy) {
+        /* a second __init__ failing half way would leave the roles and read[] of two layouts */
+        PyErr_SetString(PyExc_RuntimeError, "Scanner already initialised");
+        return -1;
+    }
     if (!PyArg_ParseTupleAndKeywords(args, kw, "iiOO!O!Ln", kwlist, &s->min_fields, &s->max_fields, &read,
                                      &PyDict_Type, &roles, &PyDict_Type, &states, &skip, &max_line))
         return -1;
@@ -534,11 +583,12 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     }
     s->skip = skip;
     s->max_line = (size_t)max_line;
+    s->state = 1;
     return 0;
 }
 
 static void Scanner_dealloc(Scanner *s) {
-    free(s->carry.p); free(s->rej.p); free(s->kept.p); free(s->kept_lines.p); free(s->days);
+    free(s->carry.p); free(s->rej.p); free(s->kept.p); free(s->kept_lines.p); free(s->days); free(s->day_at);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -565,6 +615,9 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_gdeltscan",
                                     "The fast path of dualthreat's GDELT reader.", -1, NULL};
 
 PyMODINIT_FUNC PyInit__gdeltscan(void) {
+#if defined(__GLIBC__) || defined(__APPLE__)
+    if (!c_locale) c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+#endif
     if (PyType_Ready(&ScannerType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
@@ -572,6 +625,6 @@ PyMODINIT_FUNC PyInit__gdeltscan(void) {
     if (PyModule_AddObject(m, "Scanner", (PyObject *)&ScannerType) < 0) { Py_DECREF(&ScannerType); Py_DECREF(m); return NULL; }
     PyModule_AddIntConstant(m, "R_LINE", R_LINE); PyModule_AddIntConstant(m, "R_MANY", R_MANY);
     PyModule_AddIntConstant(m, "R_FEWER", R_FEWER); PyModule_AddIntConstant(m, "R_UTF8", R_UTF8);
-    PyModule_AddIntConstant(m, "R_VALUE", R_VALUE);
+    PyModule_AddIntConstant(m, "R_VALUE", R_VALUE); PyModule_AddIntConstant(m, "R_CR", R_CR);
     return m;
 }

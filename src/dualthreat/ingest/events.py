@@ -1,21 +1,29 @@
 """Readers for event data: GDELT 1.0 and 2.0 event files and ICEWS event files, plain or zipped.
 
 Event files are large (a GDELT 1.0 yearly back file or a month of GDELT 2.0 exports holds millions of lines),
-so these readers do not go row by row through Python. DuckDB's CSV scanner reads each file once, streaming,
-with every column as text; one SQL query per file then
+so these readers do not go row by row through Python. For each file they
 
-* checks every line (number of fields, UTF-8 in the fields read, dates, codes, numbers) and returns each
+* check every line (number of fields, UTF-8 in the fields read, dates, codes, numbers) and return each
   malformed line with the field and the reason,
-* counts every valid event by month (``event_month_totals``: the denominators of event shares, since GDELT's
+* count every valid event by month (``event_month_totals``: the denominators of event shares, since GDELT's
   volume grew by orders of magnitude), and
-* keeps, with its line number, each event whose two actors are two different states of the theater
+* keep, with its line number, each event whose two actors are two different states of the theater
   (``events``).
 
-Line numbers: the scanner skips the lines it rejects (wrong number of fields, bad UTF-8, over-long) and empty
-lines, and reports the rejected ones with their line numbers; rows are numbered in file order (each file is
-scanned by one thread, so order is kept), and a row's line is its number plus the skipped lines before it.
-A Python pass over the bytes (which also computes the file's SHA-256) counts the lines, so that empty lines
-are found and accounted for. Several files are read at once, one per core.
+Two implementations give the same results (tests/test_events_scanner.py):
+
+* GDELT, by default: the compiled scanner :mod:`dualthreat.ingest._gdeltscan` (C), fed the file in 1 MiB
+  chunks that are hashed (SHA-256) in the same pass; it counts lines by ``\n`` and checks every line itself;
+  only the kept lines go through DuckDB, to be typed by the same SQL as below (:func:`_read_one_compiled`).
+* The reference path (ICEWS always; GDELT without the compiled module or with ``DUALTHREAT_EVENT_SCANNER=sql``):
+  DuckDB's CSV scanner reads each file once, streaming, every GDELT column as text, and one SQL query parses
+  and checks the values (:func:`_read_one`). Line numbers: the scanner skips the lines it rejects (wrong number
+  of fields, bad UTF-8, over-long) and empty lines, and reports the rejected ones with their line numbers; rows
+  are numbered in file order (each file is scanned by one thread), and a row's line is its number plus the
+  skipped lines before it. A Python pass over the bytes (which also computes the file's SHA-256) counts the
+  lines, so that empty lines are found and accounted for.
+
+Several files are read at once, one per core.
 
 Actor countries (GDELT): ``Actor1CountryCode``/``Actor2CountryCode``; where that field is empty, the first
 three characters of ``Actor1Code``/``Actor2Code`` when they are a CAMEO country code (the CAMEO actor
@@ -372,7 +380,7 @@ def _scan(path: Path, names: list[str], skip: int, types: dict[str, str], datefo
     the line) by the scanner itself; the others are text. Empty fields stay '' (only a missing field is NULL)."""
     cols = "{" + ", ".join(f"{_sql_str(c)}: {_sql_str(types.get(c, 'VARCHAR'))}" for c in names) + "}"
     return (f"read_csv({_sql_str(str(path))}, auto_detect=false, header=false, skip={skip}, delim='\\t', quote='', "
-            f"escape='', comment='', columns={cols}, null_padding=true, nullstr='\\x01', store_rejects=true, "
+            f"escape='', comment='', columns={cols}, null_padding=true, nullstr='\n', store_rejects=true, "
             f"max_line_size={MAX_LINE_BYTES}, parallel=false, dateformat={_sql_str(dateformat)})")
 
 
@@ -476,8 +484,7 @@ WITH raw AS (
         v_gold AS goldstein, v_root = 1 AS is_root, v_ment AS num_mentions,
         v_src AS num_sources, v_art AS num_articles, v_tone AS avg_tone,
         try_strptime(substr(v_added::VARCHAR, 1, 8), '%Y%m%d')::DATE AS date_added, nullif(SOURCEURL, '') AS url"""
-    # the field as it is in the file (a field that is exactly the null marker shows as that byte)
-    whens = " ".join(f"WHEN '{c}' THEN coalesce({c}, chr(1))" for c in GDELT_READ if c in _REASONS)
+    whens = " ".join(f"WHEN '{c}' THEN {c}" for c in GDELT_READ if c in _REASONS)  # as it is in the file
     bad_value = f"CASE bad WHEN '(row)' THEN NULL {whens} END"
     return _Query(cte, kept_fields, typed, "61" if plan.layout == "gdelt2" else "57 or 58", bad_value)
 
@@ -548,6 +555,7 @@ _FEWER = "expected {fields} tab-separated fields, found fewer (truncated line?)"
 _TOO_MANY = "expected {fields} tab-separated fields, found {found} (a stray tab?)"
 _BAD_UTF8 = "not valid UTF-8; re-save the file as UTF-8"
 _TOO_LONG = f"line longer than {MAX_LINE_BYTES // 1024} KiB"
+_STRAY_CR = "a carriage return (\\r) inside the line: broken line ends? (lines end with \\n or \\r\\n)"
 
 
 def _value_reason(column: str, value: str | None) -> str:
@@ -718,6 +726,8 @@ def _read_one_compiled(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any
         text = value.decode("utf-8", "dualthreat-qmark")
         if kind == _gdeltscan.R_LINE:
             fld, reason = "(line)", _TOO_LONG
+        elif kind == _gdeltscan.R_CR:
+            fld, reason = "(line)", _STRAY_CR
         elif kind == _gdeltscan.R_MANY:
             fld, reason = "(row)", _TOO_MANY.format(fields=fields, found=found)
         elif kind == _gdeltscan.R_FEWER:
