@@ -7,14 +7,16 @@ For each size, SYNTHETIC GDELT 2.0 files are generated once by ``bench/generate.
 lines) and then, in one run, timed as whole processes (start-up included):
 
 (a) dualthreat as a user runs it: ``dualthreat ingest gdelt DIR`` into a new store, then
-    ``dualthreat events monthly --format json``;
+    ``dualthreat events monthly --format json``; GDELT files are read by the compiled scanner;
+(a-sql) the same with the reference SQL path (``DUALTHREAT_EVENT_SCANNER=sql``: DuckDB's CSV scanner and
+    one query per file), to show what the compiled scanner changes;
 (b) a pandas baseline written the way a GDELT user writes it: ``pd.read_csv`` of each file with the GDELT
     header (``on_bad_lines="skip"`` and ``encoding_errors="replace"``, without which pandas stops at the first
     malformed line), the five countries filtered, then a group-by on month and dyad;
 (c) a bare DuckDB ``count(*)`` over the same files (all columns text, malformed lines ignored).
 
 Reported: wall time, rows per second, peak resident memory of the process (max over (a)'s two processes),
-and the ratios. (a) and (c) are the median of ``--repeat`` runs, (b) runs once. The page cache is warmed
+and the ratios. (a) and (c) are the median of ``--repeat`` runs, (a-sql) and (b) run once. The page cache is warmed
 first, so all three read from memory. Results are printed and written to ``bench/results.json``.
 """
 
@@ -71,7 +73,8 @@ print(duckdb.sql(f"SELECT count(*) FROM read_csv({files!r}, delim='\t', header=f
 '''
 
 
-def run_reaped(cmd: list[str], stdout_path: Path | None = None) -> tuple[float, int, str, float]:
+def run_reaped(cmd: list[str], stdout_path: Path | None = None,
+               env: dict[str, str] | None = None) -> tuple[float, int, str, float]:
     """Run one process (output to files, so that no pipe can fill up) and reap it with wait4 to get its own
     peak RSS and CPU time; returns wall seconds, peak RSS in bytes, its stdout (unless sent to
     ``stdout_path``) and its CPU seconds (user + system, all threads)."""
@@ -80,7 +83,7 @@ def run_reaped(cmd: list[str], stdout_path: Path | None = None) -> tuple[float, 
         err_path = Path(tmp) / "err"
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             t0 = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, "COLUMNS": "120"})
+            proc = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, "COLUMNS": "120", **(env or {})})
             _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -98,6 +101,23 @@ def warm(folder: Path) -> None:
                 pass
 
 
+def time_dualthreat(folder: Path, store: Path, tmp: Path, env: dict[str, str] | None = None) -> dict:
+    """One run of (a): ``ingest gdelt`` into a new store, then ``events monthly``, as two processes."""
+    store.unlink(missing_ok=True)
+    t_ing, m_ing, out_ing, cpu_ing = run_reaped([DUALTHREAT, "ingest", "gdelt", str(folder), "--store", str(store),
+                                                 "--format", "json"], env=env)
+    summary = json.loads(out_ing[: out_ing.rfind("}") + 1])
+    t_mon, m_mon, _, cpu_mon = run_reaped([DUALTHREAT, "events", "monthly", "--store", str(store), "--format",
+                                           "json"], stdout_path=tmp / "monthly.json", env=env)
+    monthly = json.loads((tmp / "monthly.json").read_text())
+    store.unlink(missing_ok=True)
+    return {"ingest_s": t_ing, "monthly_s": t_mon, "total_s": t_ing + t_mon,
+            "peak_rss": max(m_ing, m_mon), "ingest_rss": m_ing, "monthly_rss": m_mon,
+            "ingest_cpu_s": cpu_ing, "monthly_cpu_s": cpu_mon, "cpu_s": cpu_ing + cpu_mon,
+            "rows_in": summary["rows_in"], "rejected": summary["rejected"],
+            "monthly_rows": len(monthly), "theater_events": sum(r["events"] for r in monthly)}
+
+
 def bench_size(rows: int, data: Path, repeat: int, tmp: Path) -> dict:
     from dualthreat.ingest.events import GDELT2_NAMES
 
@@ -111,25 +131,15 @@ def bench_size(rows: int, data: Path, repeat: int, tmp: Path) -> dict:
     res: dict = {"rows": rows, "files": len(list(folder.glob("*.CSV"))), "bytes": size}
 
     # (a) dualthreat, as whole processes
-    a_runs = []
-    for i in range(repeat):
-        store = tmp / f"bench-{rows}-{i}.duckdb"
-        store.unlink(missing_ok=True)
-        t_ing, m_ing, out_ing, cpu_ing = run_reaped([DUALTHREAT, "ingest", "gdelt", str(folder),
-                                                     "--store", str(store), "--format", "json"])
-        summary = json.loads(out_ing[: out_ing.rfind("}") + 1])
-        t_mon, m_mon, _, cpu_mon = run_reaped([DUALTHREAT, "events", "monthly", "--store", str(store),
-                                               "--format", "json"], stdout_path=tmp / "monthly.json")
-        monthly = json.loads((tmp / "monthly.json").read_text())
-        a_runs.append({"ingest_s": t_ing, "monthly_s": t_mon, "total_s": t_ing + t_mon,
-                       "peak_rss": max(m_ing, m_mon), "ingest_rss": m_ing, "monthly_rss": m_mon,
-                       "ingest_cpu_s": cpu_ing, "monthly_cpu_s": cpu_mon, "cpu_s": cpu_ing + cpu_mon,
-                       "rows_in": summary["rows_in"], "rejected": summary["rejected"],
-                       "monthly_rows": len(monthly), "theater_events": sum(r["events"] for r in monthly)})
-        store.unlink(missing_ok=True)
+    a_runs = [time_dualthreat(folder, tmp / f"bench-{rows}-{i}.duckdb", tmp) for i in range(repeat)]
     a = sorted(a_runs, key=lambda r: r["total_s"])[len(a_runs) // 2]
     res["a"] = a
     res["a_all_s"] = [round(r["total_s"], 2) for r in a_runs]
+    # (a-sql) the reference path, once; it must find the same
+    res["a_sql"] = time_dualthreat(folder, tmp / f"bench-{rows}-sql.duckdb", tmp, {"DUALTHREAT_EVENT_SCANNER": "sql"})
+    for k in ("rows_in", "rejected", "monthly_rows", "theater_events"):
+        if res["a_sql"][k] != a[k]:
+            raise SystemExit(f"the two scanners disagree on {k}: {a[k]} (c) against {res['a_sql'][k]} (sql)")
 
     # (c) bare DuckDB count(*)
     c_runs = []
@@ -143,7 +153,7 @@ def bench_size(rows: int, data: Path, repeat: int, tmp: Path) -> dict:
     t, mem, out, cpu = run_reaped([PY, "-c", PANDAS_BASELINE.format(header=GDELT2_NAMES), str(folder)])
     groups, events = out.split()[:2]
     res["b"] = {"total_s": t, "peak_rss": mem, "cpu_s": cpu, "groups": int(groups), "theater_events": int(events)}
-    for k in ("a", "b", "c"):
+    for k in ("a", "a_sql", "b", "c"):
         res[k]["rows_per_s"] = rows / res[k]["total_s"]
     res["a_over_b"] = res["a"]["total_s"] / res["b"]["total_s"]
     res["a_over_c"] = res["a"]["total_s"] / res["c"]["total_s"]
@@ -179,14 +189,15 @@ def report(results: list[dict], info: dict) -> str:
     lines = [f"machine: {info.get('cpu')} x{info.get('cpus')}, {info.get('ram_gib')} GiB RAM, {info['platform']}, "
              f"Python {info['python']}, DuckDB {info['duckdb']}, pandas {info['pandas']}; load before: "
              f"{' '.join(info.get('load_before', []))}, after: {' '.join(info.get('load_after', []))}", "",
-             "| rows | data | (a) dualthreat ingest + monthly | (b) pandas | (c) DuckDB count(*) | a/b | a/c "
-             "| peak memory a / b / c |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| rows | data | (a) dualthreat ingest + monthly | (a-sql) reference path | (b) pandas "
+             "| (c) DuckDB count(*) | a/b | a/c | peak memory a / b / c |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
-        a, b, c = r["a"], r["b"], r["c"]
+        a, b, c, q = r["a"], r["b"], r["c"], r["a_sql"]
         lines.append(
             f"| {r['rows']:,} | {r['files']} files, {fmt_bytes(r['bytes'])} "
             f"| {a['total_s']:.1f} s ({a['ingest_s']:.1f} + {a['monthly_s']:.1f}); {a['rows_per_s'] / 1e6:.2f} M rows/s "
+            f"| {q['total_s']:.1f} s ({q['ingest_s']:.1f} + {q['monthly_s']:.1f}) "
             f"| {b['total_s']:.1f} s; {b['rows_per_s'] / 1e6:.2f} M rows/s "
             f"| {c['total_s']:.1f} s; {c['rows_per_s'] / 1e6:.2f} M rows/s "
             f"| {r['a_over_b']:.3f} ({1 / r['a_over_b']:.1f}x faster) | {r['a_over_c']:.2f} "
@@ -199,7 +210,7 @@ def report(results: list[dict], info: dict) -> str:
                      f"({a['monthly_rows']:,} dyad-month rows); pandas found {r['b']['theater_events']:,}; "
                      f"(a) runs {r['a_all_s']} s, (c) runs {r['c_all_s']} s; CPU seconds (user + system): "
                      f"a {a['cpu_s']:.1f} ({a['ingest_cpu_s']:.1f} + {a['monthly_cpu_s']:.1f}), "
-                     f"b {r['b']['cpu_s']:.1f}, c {r['c']['cpu_s']:.1f}")
+                     f"a-sql {r['a_sql']['cpu_s']:.1f}, b {r['b']['cpu_s']:.1f}, c {r['c']['cpu_s']:.1f}")
     return "\n".join(lines)
 
 
