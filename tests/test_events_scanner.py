@@ -105,7 +105,8 @@ NASTY = [b"", b" ", b"5", b" 5", b"5 ", b"+5", b"-5", b"05", b"-0", b"5.0", b"5.
          b"-10.000000000000002", b"100", b"-100.5", b"20150218", b"20150231", b"20160229", b"18991231", b"21010101",
          b"2015021", b"201502180", b"2015-02-18", b"00000101", b"20150218000000", b"21001231235959", b"\x01",
          b"\xe9", b"caf\xc3\xa9", b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"01", b"20", b"21", b"1", b"010",
-         b"0\xc3\xa9", b"USA", b"CHN", b"JPNGOV", b" KORMIL", b"PRK", b"\r", b"\xef\xbb\xbf"]
+         b"0\xc3\xa9", b"USA", b"CHN", b"JPNGOV", b" KORMIL", b"PRK", b"\r", b"\xef\xbb\xbf",
+         b"0." + b"0" * 450 + b"5", b"9" * 500, b"-" + b"1" * 30 + b"e-30"]  # decimals longer than any real one
 value = st.one_of(st.sampled_from(NASTY), st.binary(max_size=8).filter(lambda b: b"\t" not in b and b"\n" not in b),
                   st.text(alphabet="0123456789+-.eE nafiINF", max_size=24).map(str.encode))
 

@@ -2,21 +2,21 @@
  * _gdeltscan: the fast path of dualthreat's GDELT reader (see dualthreat/ingest/events.py).
  *
  * A Scanner is fed a GDELT event file in chunks of any size (the caller hashes the same chunks). It splits
- * the bytes into lines ('\n', a '\r' before it dropped), splits each line into tab-separated fields, and for
- * every line applies the checks of the reference SQL path (_gdelt_sql in events.py, run by DuckDB's CSV
- * scanner) in the same order, so that both paths reject the same lines with the same field:
+ * the bytes into lines ('\n'; a '\r' before it is dropped), splits each line into tab-separated fields, and
+ * checks every line as the reference SQL path does (_gdelt_sql in events.py), in the same order, so that both
+ * paths reject the same lines for the same field:
  *
- *   1. the line is at most max_line bytes, has at most max_fields fields, holds valid UTF-8 in the columns
- *      the reference path reads, and its typed columns parse (integers, doubles, a YYYYMMDD date); the first
- *      failing column, by position, is reported;
- *   2. then, in the order of the SQL CASE: the last required column is present, and the values are in range.
+ *   1. the line is shorter than max_line bytes and holds no other '\r';
+ *   2. the columns read hold valid UTF-8; the line has at most max_fields fields, and at least its last
+ *      required column;
+ *   3. column by column, in file order, each value read parses (whole numbers, decimal numbers, a YYYYMMDD
+ *      date: the grammar written next to _WHOLE and _DECIMAL in events.py) and is in its range.
  *
- * Per line it then either records a rejection (line, kind, column, raw value), or counts the line in its
- * day's totals and, when both actors are states of the theater and differ, keeps the line's bytes and line
- * number. It never allocates per line; memory is bounded by the kept lines and the rejections.
- *
- * The numbers follow DuckDB's CSV parsing as established empirically (tests/test_events_scanner.py runs both
- * paths on the same files and requires identical results).
+ * Per line it then either records a rejection (line, kind, column, the value as in the file), or counts the
+ * line in its day's totals and, when both actors are states of the theater and differ, keeps the line's bytes
+ * and line number. It never allocates per line (but for a decimal of more than 415 characters); memory is
+ * bounded by the kept lines and the rejections. tests/test_events_scanner.py runs both paths on the same files
+ * and requires identical results.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -102,7 +102,7 @@ static int usable(Scanner *s) {
 }
 
 /* ---------------------------------------------------------------------------------------------- */
-/* values, parsed as DuckDB's CSV scanner parses them                                             */
+/* values                                                                                          */
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -128,12 +128,13 @@ static int parse_int(const char *p, size_t n, int64_t lo, int64_t hi, int64_t *o
 }
 
 /* double: optional sign, digits with an optional '.' (at least one digit), optional exponent; optional
-   surrounding spaces (no inf or nan). The value is correctly rounded, as strtod's. */
+   surrounding spaces (no inf or nan). The value is correctly rounded, as strtod's (and DuckDB's, at any
+   length). Returns 1, 0 (not a double) or -1 (out of memory: a value of more than 415 characters). */
 static int parse_double(const char *p, size_t n, double *out) {
     size_t i = 0;
     while (i < n && p[i] == ' ') i++;
     while (n > i && p[n - 1] == ' ') n--;
-    if (i >= n || n - i > 400) return 0;
+    if (i >= n) return 0;
     size_t start = i;
     if (p[i] == '+' || p[i] == '-') i++;
     size_t digits = 0, j = i;
@@ -171,10 +172,14 @@ static int parse_double(const char *p, size_t n, double *out) {
             return 1;
         }
     }
-    char tmp[416];
+    /* strtod needs a terminated copy; a value longer than any real one (only a hostile file has one) gets a
+       heap copy */
+    char stack[416], *tmp = n - start < sizeof stack ? stack : malloc(n - start + 1);
+    if (!tmp) return -1;
     memcpy(tmp, p + start, n - start);
     tmp[n - start] = 0;
     *out = c_strtod(tmp);
+    if (tmp != stack) free(tmp);
     return 1;
 }
 
@@ -333,7 +338,7 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
     for (int k = 0; k < s->read_n; k++) {
         int c = s->read[k];
         nul[c] = c >= nf;  /* a missing field (the line is short); no other value is NULL */
-        if (nul[c]) continue;
+        if (nul[c]) { fs[c] = p + len; fl[c] = 0; continue; }  /* never read, but never left unset either */
         if (!ascii && !valid_utf8((const unsigned char *)fs[c], fl[c])) return reject(s, R_UTF8, c, 0, fs[c], fl[c]);
     }
     if (total > s->max_fields) return reject(s, R_MANY, -1, total, "", 0);
@@ -343,6 +348,7 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
 #define BAD(col) return reject(s, R_VALUE, col, 0, fs[col], fl[col])
     int64_t id, day, root, quad, ment, src, art, added;
     double gold, tone;
+    int ok = 1;  /* parse_double's result: -1 is out of memory */
     int c = s->c_id;
     if (nul[c] || !parse_int(fs[c], fl[c], INT64_MIN, INT64_MAX, &id)) BAD(c);
     c = s->c_day;
@@ -363,7 +369,10 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
     c = s->c_quad;
     if (nul[c] || !parse_int(fs[c], fl[c], INT32_MIN, INT32_MAX, &quad) || quad < 1 || quad > 4) BAD(c);
     c = s->c_gold;
-    if (nul[c] || !parse_double(fs[c], fl[c], &gold) || !(gold >= -10 && gold <= 10)) BAD(c);
+    if (nul[c] || (ok = parse_double(fs[c], fl[c], &gold)) != 1 || !(gold >= -10 && gold <= 10)) {
+        if (ok < 0) return -1;
+        BAD(c);
+    }
     c = s->c_ment;
     if (nul[c] || !parse_int(fs[c], fl[c], INT32_MIN, INT32_MAX, &ment) || ment < 0) BAD(c);
     c = s->c_src;
@@ -371,7 +380,10 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
     c = s->c_art;
     if (nul[c] || !parse_int(fs[c], fl[c], INT32_MIN, INT32_MAX, &art) || art < 0) BAD(c);
     c = s->c_tone;
-    if (nul[c] || !parse_double(fs[c], fl[c], &tone) || !(tone >= -100 && tone <= 100)) BAD(c);
+    if (nul[c] || (ok = parse_double(fs[c], fl[c], &tone)) != 1 || !(tone >= -100 && tone <= 100)) {
+        if (ok < 0) return -1;
+        BAD(c);
+    }
     c = s->c_added;
     if (nul[c] || !parse_int(fs[c], fl[c], INT64_MIN, INT64_MAX, &added)
         || !((added >= 19000101 && added <= 21001231) || (added >= 19000101000000LL && added <= 21001231235959LL)))
@@ -517,16 +529,31 @@ static int get_col(PyObject *roles, const char *name, int *out, int max) {
     return 0;
 }
 
+static int init_layout(Scanner *s, PyObject *args, PyObject *kw);
+
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"min_fields", "max_fields", "read", "roles", "states", "skip", "max_line", NULL};
-    PyObject *read, *roles, *states;
-    long long skip;
-    Py_ssize_t max_line;
-    if (s->state != 0 || s->busy) {
+    if (s->busy) {
+        /* __init__ runs Python code (the __index__ of the numbers it reads), which may call __init__ again */
+        PyErr_SetString(PyExc_RuntimeError, "Scanner used while another call is running on it");
+        return -1;
+    }
+    if (s->state != 0) {
         /* a second __init__ failing half way would leave the roles and read[] of two layouts */
         PyErr_SetString(PyExc_RuntimeError, "Scanner already initialised");
         return -1;
     }
+    s->busy = 1;
+    int rc = init_layout(s, args, kw);
+    s->busy = 0;
+    if (rc == 0) s->state = 1;
+    return rc;
+}
+
+static int init_layout(Scanner *s, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"min_fields", "max_fields", "read", "roles", "states", "skip", "max_line", NULL};
+    PyObject *read, *roles, *states;
+    long long skip;
+    Py_ssize_t max_line;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "iiOO!O!Ln", kwlist, &s->min_fields, &s->max_fields, &read,
                                      &PyDict_Type, &roles, &PyDict_Type, &states, &skip, &max_line))
         return -1;
@@ -563,8 +590,15 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     int roles_[] = {s->last_col, s->c_id, s->c_day, s->c_root, s->c_code, s->c_rootcode, s->c_quad, s->c_gold,
                     s->c_ment, s->c_src, s->c_art, s->c_tone, s->c_added, s->c_a1code, s->c_a1country, s->c_a2code,
                     s->c_a2country};
-    for (size_t k = 0; k < sizeof roles_ / sizeof roles_[0]; k++)
+    for (size_t k = 0; k < sizeof roles_ / sizeof roles_[0]; k++) {
         if (!is_read[roles_[k]]) { PyErr_SetString(PyExc_ValueError, "read must hold every role's column"); return -1; }
+        /* a line without 'last' is rejected (R_FEWER) before any value is looked at: every role column is then
+           present. A role after 'last' could be missing from a line that passed that check. */
+        if (roles_[k] > s->last_col) {
+            PyErr_SetString(PyExc_ValueError, "roles: every role's column must be at or before last's");
+            return -1;
+        }
+    }
     s->read_n = 0;
     for (int c = 0; c < m; c++)
         if (is_read[c]) s->read[s->read_n++] = c;
@@ -583,7 +617,6 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
     }
     s->skip = skip;
     s->max_line = (size_t)max_line;
-    s->state = 1;
     return 0;
 }
 
