@@ -37,7 +37,7 @@ def build_bad_gdelt(tmp_path: Path) -> tuple[Path, list[tuple[int, str, str]], l
 
     add(real[0])
     add(real[1][: len(real[1]) // 2], "(row)", "found fewer (truncated line?)")
-    add(real[2] + b"\tEXTRA", "(row)", "found 62 (a stray tab?)")
+    add(real[2] + b"\tEXTRA", "(row)", "found more (a stray tab?)")
     add(_set(real[3], "SOURCEURL", b"http://example.org/caf\xe9"), "SOURCEURL", "not valid UTF-8")
     add(b"")  # an empty line: skipped, not counted
     add(_set(real[4], "SQLDATE", b"2015-02-18"), "SQLDATE", "'2015-02-18' is not a date")

@@ -95,6 +95,13 @@ def test_same_results_on_a_zipped_file_with_crlf_and_a_header(tmp_path: Path) ->
     assert result[1] == len(lines) and len(result[5]) == 2
 
 
+@needs_compiled
+def test_same_line_numbers_after_a_first_line_that_is_only_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "bom.export.CSV"
+    path.write_bytes(b"\xef\xbb\xbf\n" + TRANS.read_bytes())
+    assert [r["source_line"] for r in assert_same(path)[5]] == [10, 11]
+
+
 # --------------------------------------------------------------------------------------------------
 # random mutations of real lines
 
@@ -121,7 +128,8 @@ def mutated_line(draw: st.DrawFn, base: list[bytes]) -> bytes:
     elif kind == "cut":
         fields = fields[: draw(st.integers(1, len(fields) - 1))]
     elif kind == "extra":
-        fields.insert(draw(st.integers(0, len(fields))), draw(value))
+        for _ in range(draw(st.integers(1, 4))):
+            fields.insert(draw(st.integers(0, len(fields))), draw(value))
     elif kind == "empty":
         return b""
     line = b"\t".join(fields)

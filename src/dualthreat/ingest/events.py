@@ -552,7 +552,7 @@ _REASONS = {
 
 
 _FEWER = "expected {fields} tab-separated fields, found fewer (truncated line?)"
-_TOO_MANY = "expected {fields} tab-separated fields, found {found} (a stray tab?)"
+_TOO_MANY = "expected {fields} tab-separated fields, found more (a stray tab?)"  # DuckDB counts only to 62
 _BAD_UTF8 = "not valid UTF-8; re-save the file as UTF-8"
 _TOO_LONG = f"line longer than {MAX_LINE_BYTES // 1024} KiB"
 _STRAY_CR = "a carriage return (\\r) inside the line: broken line ends? (lines end with \\n or \\r\\n)"
@@ -729,7 +729,7 @@ def _read_one_compiled(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any
         elif kind == _gdeltscan.R_CR:
             fld, reason = "(line)", _STRAY_CR
         elif kind == _gdeltscan.R_MANY:
-            fld, reason = "(row)", _TOO_MANY.format(fields=fields, found=found)
+            fld, reason = "(row)", _TOO_MANY.format(fields=fields)
         elif kind == _gdeltscan.R_FEWER:
             fld, reason = "(row)", _FEWER.format(fields=fields)
         elif kind == _gdeltscan.R_UTF8:
@@ -783,7 +783,7 @@ def _empty_lines(plan: _Plan) -> set[int]:
     opener = (lambda: zipfile.ZipFile(plan.path).open(plan.member)) if plan.member else (lambda: open(plan.path, "rb"))
     with opener() as fh:
         for i, line in enumerate(fh, start=1):
-            if line in (b"\n", b"\r\n", b"\r"):
+            if line in (b"\n", b"\r\n", b"\r") or (i == 1 and line.rstrip(b"\r\n") == b"\xef\xbb\xbf"):  # BOM only
                 out.add(i)
     return out
 
@@ -793,7 +793,7 @@ def _scanner_reason(etype: str, column: str | None, message: str, fields: str) -
         m = re.search(r"""string ["'](.*?)["'] (to|according)""", message)
         return column, _value_reason(column, m.group(1) if m else "")
     if etype == "TOO MANY COLUMNS":
-        return "(row)", _TOO_MANY.format(fields=fields, found=message.rsplit(":", 1)[-1].strip())
+        return "(row)", _TOO_MANY.format(fields=fields)
     if etype == "INVALID ENCODING":
         return column or "(encoding)", _BAD_UTF8
     if etype == "LINE SIZE OVER MAXIMUM":
