@@ -84,6 +84,8 @@ def ingest(
                 progress.advance(task)
     except readers.FileRefused as exc:
         _fail(f"{exc.file}: refused: {exc.reason}. Nothing was stored.", 2)
+    except readers.ScannerError as exc:
+        _fail(f"{exc}. Nothing was stored.", 2)
     rejections = [r for res in results for r in res.rejections]
     rows_in = sum(r.rows_in for r in results)
     loaded = sum(r.loaded for r in results)

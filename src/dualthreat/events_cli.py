@@ -233,7 +233,7 @@ def register(app: typer.Typer) -> None:
     def _ingest_paths(paths: list[Path], theater_file: Optional[Path], store: Optional[str], fmt: Any
                       ) -> dict[str, Any]:
         from dualthreat.ingest.base import FileRefused
-        from dualthreat.ingest.events import read_events
+        from dualthreat.ingest.events import ScannerError, read_events
         from dualthreat.output import err_console
         from dualthreat.store import Store, StoreError
 
@@ -249,6 +249,8 @@ def register(app: typer.Typer) -> None:
                     results = read_events("gdelt", part, states, progress=lambda p: progress.advance(task))
                 except FileRefused as exc:
                     cli._fail(f"{exc.file}: refused: {exc.reason}. Files ingested before it stay stored.", 2)
+                except ScannerError as exc:
+                    cli._fail(f"{exc}. Files ingested before stay stored.", 2)
                 try:
                     reports += st.load(results, kind="gdelt")
                 except StoreError as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 from dualthreat.ingest.base import FileRefused, Format, ReadResult, Rejection, pick_format, read_file
 from dualthreat.ingest.cns import MISSILE_TESTS, MISSILES
 from dualthreat.ingest.curated import EPISODES, INDICATORS
-from dualthreat.ingest.events import read_gdelt, read_icews
+from dualthreat.ingest.events import ScannerError, read_gdelt, read_icews
 from dualthreat.ingest.peacescience import (ALLIANCES, CAPABILITIES, MILITARY_SPENDING, RIVALRIES,
                                             TERRITORIAL_THREAT)
 from dualthreat.ingest.pew import PEW
@@ -50,4 +50,4 @@ def read(kind: str, path: Path, progress: Callable[[int], None] | None = None) -
     return read_file(path, pick_format(path, KINDS[kind]), progress=progress)
 
 
-__all__ = ["KINDS", "FileRefused", "Format", "ReadResult", "Rejection", "all_kinds", "read"]
+__all__ = ["KINDS", "FileRefused", "Format", "ReadResult", "Rejection", "ScannerError", "all_kinds", "read"]

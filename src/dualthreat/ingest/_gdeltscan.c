@@ -81,7 +81,7 @@ typedef struct {
     int busy;                 /* feed() or finish() is running (feed() releases the GIL) */
     int state;                /* 0: not initialised (or its __init__ failed), 1: ready, 2: finished */
     /* results */
-    Buf rej;                  /* records: int64 line, int32 kind, int32 col, int32 found, int32 vlen, value */
+    Buf rej;                  /* records: int64 line, int32 kind, int32 col, int32 vlen, value */
     long long n_rej;
     Buf kept;                 /* kept lines, each followed by '\n' */
     Buf kept_lines;           /* int64 line numbers */
@@ -234,11 +234,11 @@ static size_t utf8_chars(const unsigned char *s, size_t n) {
 /* ---------------------------------------------------------------------------------------------- */
 /* one line                                                                                       */
 
-static int reject(Scanner *s, int kind, int col, int found, const char *v, size_t vlen) {
+static int reject(Scanner *s, int kind, int col, const char *v, size_t vlen) {
     if (vlen > 200) vlen = 200;  /* enough for the message, which shows 40 characters */
     int64_t line = s->line;
-    int32_t hdr[4] = {kind, col, found, (int32_t)vlen};
-    if (buf_put(&s->rej, &line, 8) || buf_put(&s->rej, hdr, 16) || buf_put(&s->rej, v, vlen)) return -1;
+    int32_t hdr[3] = {kind, col, (int32_t)vlen};
+    if (buf_put(&s->rej, &line, 8) || buf_put(&s->rej, hdr, 12) || buf_put(&s->rej, v, vlen)) return -1;
     s->n_rej++;
     return 0;
 }
@@ -286,7 +286,7 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
     if (s->line <= s->skip) return 0;
     if (too_long) {
         s->rows_in++;
-        return reject(s, R_LINE, -1, 0, "", 0);
+        return reject(s, R_LINE, -1, "", 0);
     }
     if (len && p[len - 1] == '\r') len--;
     if (s->line == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) { p += 3; len -= 3; }  /* a UTF-8 BOM */
@@ -330,7 +330,7 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
     if (nf < MAX_COLS) { fs[nf] = p + start; fl[nf] = len - start; nf++; }
 
     /* a carriage return that does not end the line: a broken line end (DuckDB's scanner refuses such files) */
-    if (cr) return reject(s, R_CR, -1, 0, "", 0);
+    if (cr) return reject(s, R_CR, -1, "", 0);
 
     /* 1. the text of every column read must be UTF-8; then, the number of fields */
     int nul[MAX_COLS];
@@ -339,13 +339,13 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
         int c = s->read[k];
         nul[c] = c >= nf;  /* a missing field (the line is short); no other value is NULL */
         if (nul[c]) { fs[c] = p + len; fl[c] = 0; continue; }  /* never read, but never left unset either */
-        if (!ascii && !valid_utf8((const unsigned char *)fs[c], fl[c])) return reject(s, R_UTF8, c, 0, fs[c], fl[c]);
+        if (!ascii && !valid_utf8((const unsigned char *)fs[c], fl[c])) return reject(s, R_UTF8, c, fs[c], fl[c]);
     }
-    if (total > s->max_fields) return reject(s, R_MANY, -1, total, "", 0);
-    if (nul[s->last_col] || total < s->min_fields) return reject(s, R_FEWER, -1, total, "", 0);
+    if (total > s->max_fields) return reject(s, R_MANY, -1, "", 0);
+    if (nul[s->last_col] || total < s->min_fields) return reject(s, R_FEWER, -1, "", 0);
 
     /* 2. the values, column by column: the first that does not parse or is out of range is reported */
-#define BAD(col) return reject(s, R_VALUE, col, 0, fs[col], fl[col])
+#define BAD(col) return reject(s, R_VALUE, col, fs[col], fl[col])
     int64_t id, day, root, quad, ment, src, art, added;
     double gold, tone;
     int ok = 1;  /* parse_double's result: -1 is out of memory */
@@ -491,13 +491,12 @@ static PyObject *build_results(Scanner *s) {
     size_t off = 0;
     for (long long k = 0; k < s->n_rej; k++) {
         int64_t line;
-        int32_t hdr[4];
+        int32_t hdr[3];
         memcpy(&line, s->rej.p + off, 8);
-        memcpy(hdr, s->rej.p + off + 8, 16);
-        off += 24;
-        PyObject *t = Py_BuildValue("(Liiiy#)", (long long)line, hdr[0], hdr[1], hdr[2], s->rej.p + off,
-                                    (Py_ssize_t)hdr[3]);
-        off += (size_t)hdr[3];
+        memcpy(hdr, s->rej.p + off + 8, 12);
+        off += 20;
+        PyObject *t = Py_BuildValue("(Liiy#)", (long long)line, hdr[0], hdr[1], s->rej.p + off, (Py_ssize_t)hdr[2]);
+        off += (size_t)hdr[2];
         if (!t || PyList_Append(rej, t)) { Py_XDECREF(t); Py_DECREF(rej); return NULL; }
         Py_DECREF(t);
     }

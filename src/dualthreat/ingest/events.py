@@ -33,15 +33,16 @@ codebook puts the country first in an actor code, e.g. ``CHNGOV``); CAMEO codes 
 
 from __future__ import annotations
 
-import codecs
 import hashlib
+import io
 import os
 import re
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -347,12 +348,39 @@ def _pass(plan: _Plan, tmp: Path) -> _Bytes:
             while k := fh.readinto(buf):
                 chunk(k)
     else:
-        target = tmp / f"{hashlib.sha1(str(plan.path).encode()).hexdigest()[:16]}.tsv"
+        target = _temp_file(tmp, ".tsv")  # its own file: the same zip may be read by two workers
         with zipfile.ZipFile(plan.path) as zf, zf.open(plan.member) as src, open(target, "wb") as out:
             while k := src.readinto(buf):  # type: ignore[attr-defined]
                 chunk(k)
                 out.write(view[:k])
     return _Bytes(target, h.hexdigest(), newlines + (0 if last == 10 else 1))
+
+
+def _temp_file(folder: Path, suffix: str) -> Path:
+    """A new empty file of its own in ``folder`` (files are read in parallel, the same file possibly twice)."""
+    fd, name = tempfile.mkstemp(dir=folder, suffix=suffix)
+    os.close(fd)
+    return Path(name)
+
+
+@contextmanager
+def _open_bytes(plan: _Plan) -> Iterator[Any]:
+    """The event data of a file as a binary stream: the file itself, or its one member if it is a zip."""
+    if plan.member is None:
+        with open(plan.path, "rb", buffering=0) as fh:
+            yield fh
+    else:
+        with zipfile.ZipFile(plan.path) as zf, zf.open(plan.member) as fh:
+            yield fh
+
+
+def _layout_names(layout: str) -> list[str]:
+    return GDELT2_NAMES if layout == "gdelt2" else GDELT1_NAMES
+
+
+def _layout_fields(layout: str) -> str:
+    """The number of fields a line of the layout has, for messages."""
+    return "61" if layout == "gdelt2" else "57 or 58"
 
 
 def _sql_str(value: str) -> str:
@@ -420,7 +448,7 @@ def _decimal(col: str) -> str:
 def _gdelt_sql(plan: _Plan, data: Path, states: tuple[str, ...]) -> _Query:
     from dualthreat.ingest.cameo import cameo_countries
 
-    names = GDELT2_NAMES if plan.layout == "gdelt2" else GDELT1_NAMES
+    names = _layout_names(plan.layout)
     to_state = {c: iso for c, iso in cameo_countries().items() if iso in states}
     last = "SOURCEURL" if plan.layout == "gdelt2" else "DATEADDED"
 
@@ -486,7 +514,7 @@ WITH raw AS (
         try_strptime(substr(v_added::VARCHAR, 1, 8), '%Y%m%d')::DATE AS date_added, nullif(SOURCEURL, '') AS url"""
     whens = " ".join(f"WHEN '{c}' THEN {c}" for c in GDELT_READ if c in _REASONS)  # as it is in the file
     bad_value = f"CASE bad WHEN '(row)' THEN NULL {whens} END"
-    return _Query(cte, kept_fields, typed, "61" if plan.layout == "gdelt2" else "57 or 58", bad_value)
+    return _Query(cte, kept_fields, typed, _layout_fields(plan.layout), bad_value)
 
 
 def _icews_sql(plan: _Plan, data: Path, states: tuple[str, ...]) -> _Query:
@@ -654,26 +682,31 @@ def _read_one(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any = None) 
 # the compiled scanner (GDELT): the same checks as the SQL above, in C, in the same pass as the hash
 
 
+class ScannerError(ValueError):
+    """The event scanner asked for (argument or ``DUALTHREAT_EVENT_SCANNER``) is unknown or not installed."""
+
+
 def _use_compiled(scanner: str | None) -> bool:
+    where = "scanner=" if scanner else "DUALTHREAT_EVENT_SCANNER="
     choice = (scanner or os.environ.get("DUALTHREAT_EVENT_SCANNER") or "auto").lower()
     if choice not in ("auto", "c", "sql"):
-        raise ValueError(f"unknown event scanner {choice!r}: use c or sql (or leave it unset)")
+        raise ScannerError(f"{where}{choice!r} is not an event scanner: use c or sql (or leave it unset)")
     if choice == "sql":
         return False
     try:
         from dualthreat.ingest import _gdeltscan  # noqa: F401
     except ImportError:
         if choice == "c":
-            raise RuntimeError("the compiled GDELT scanner is not installed (was there a C compiler when "
-                               "dualthreat was installed?); reinstall with one, or use the SQL path "
-                               "(DUALTHREAT_EVENT_SCANNER=sql)") from None
+            raise ScannerError(f"{where}c asks for the compiled GDELT scanner, which is not installed (was there a "
+                               "C compiler when dualthreat was installed?); reinstall with one "
+                               "(`pip install -v -e .` shows the build), or use the SQL path with sql") from None
         return False
     return True
 
 
 def _scanner_layout(layout: str) -> dict[str, Any]:
     """The compiled scanner's view of a layout: field counts, the columns read, and where each checked one is."""
-    names = GDELT2_NAMES if layout == "gdelt2" else GDELT1_NAMES
+    names = _layout_names(layout)
     at = names.index
     return dict(
         min_fields=len(names) if layout == "gdelt2" else 57, max_fields=len(names), read=[at(c) for c in GDELT_READ],
@@ -685,15 +718,12 @@ def _scanner_layout(layout: str) -> dict[str, Any]:
                "a1country": at("Actor1CountryCode"), "a2code": at("Actor2Code"), "a2country": at("Actor2CountryCode")})
 
 
-# DuckDB shows each byte that is not UTF-8 as '?' in its messages; the compiled path does the same
-codecs.register_error("dualthreat-qmark", lambda e: ("?" * (e.end - e.start), e.end))  # type: ignore[arg-type]
-
-
 def _read_one_compiled(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any = None) -> EventReadResult:
     """One GDELT file through the compiled scanner: every line checked and counted in C while the file is
     hashed; only the theater's events (about 1% of GDELT's lines) then go through DuckDB, written to a small
     file and typed by the same SQL as the reference path."""
     import numpy as np
+    import pyarrow.compute as pc
 
     from dualthreat.ingest import _gdeltscan
     from dualthreat.ingest.cameo import cameo_countries
@@ -703,14 +733,13 @@ def _read_one_compiled(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any
     to_state = {c: iso for c, iso in cameo_countries().items() if iso in states}
     ids = {iso: i for i, iso in enumerate(sorted(set(to_state.values())))}
     layout = _scanner_layout(plan.layout)
-    names = GDELT2_NAMES if plan.layout == "gdelt2" else GDELT1_NAMES
+    names = _layout_names(plan.layout)
     scanner = _gdeltscan.Scanner(**layout, states={c.encode(): ids[iso] for c, iso in to_state.items()},
                                  skip=plan.skip, max_line=MAX_LINE_BYTES)
     h = hashlib.sha256()
     buf = bytearray(_CHUNK)
     view = memoryview(buf)
-    opener = (lambda: zipfile.ZipFile(plan.path).open(plan.member)) if plan.member else (lambda: open(plan.path, "rb", buffering=0))
-    with opener() as fh:
+    with _open_bytes(plan) as fh:
         while k := fh.readinto(buf):
             h.update(view[:k])
             scanner.feed(view[:k])
@@ -719,11 +748,11 @@ def _read_one_compiled(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any
     if out["rows_in"] == 0:
         raise FileRefused(name, f"no data lines; expected {GDELT_EXPECTED}")
 
-    fields = "61" if plan.layout == "gdelt2" else "57 or 58"
+    fields = _layout_fields(plan.layout)
     rejections = []
-    for line, kind, col, found, value in out["rejections"]:
+    for line, kind, col, value in out["rejections"]:
         column = names[col] if col >= 0 else None
-        text = value.decode("utf-8", "dualthreat-qmark")
+        text = value.decode("utf-8", "replace")  # valid UTF-8, but cut at 200 bytes
         if kind == _gdeltscan.R_LINE:
             fld, reason = "(line)", _TOO_LONG
         elif kind == _gdeltscan.R_CR:
@@ -740,7 +769,7 @@ def _read_one_compiled(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any
 
     kept_lines = np.frombuffer(out["kept_lines"], dtype=np.int64)
     if len(kept_lines):
-        kept_path = tmp / f"{hashlib.sha1(name.encode()).hexdigest()[:16]}.kept.tsv"
+        kept_path = _temp_file(tmp, ".kept.tsv")
         kept_path.write_bytes(out["kept"])
         q = _gdelt_sql(_Plan(plan.kind, kept_path, None, plan.layout, 0), kept_path, states)
         own = con is None
@@ -751,10 +780,18 @@ def _read_one_compiled(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any
             if own:
                 con.close()
             kept_path.unlink(missing_ok=True)
-        if kept.num_rows != len(kept_lines) or kept.column("source").null_count:
+        source, target = kept.column("source"), kept.column("target")
+        problem = None
+        if kept.num_rows != len(kept_lines):
+            problem = f"{len(kept_lines)} lines kept, {kept.num_rows} typed"
+        elif source.null_count or target.null_count:
+            problem = "an actor without a state"
+        elif pc.any(pc.equal(source, target)).as_py():
+            problem = "an event within one state"
+        if problem:
             raise RuntimeError(f"{name}: the compiled scanner and DuckDB disagree on the theater's events "
-                               f"({len(kept_lines)} against {kept.num_rows}); please report this, and read the "
-                               "file with DUALTHREAT_EVENT_SCANNER=sql meanwhile")
+                               f"({problem}); please report this, and read the file with "
+                               "DUALTHREAT_EVENT_SCANNER=sql meanwhile")
         events = _events_table(kept, lambda ns: kept_lines[ns - 1], plan.layout, stored_name)
     else:
         events = TABLES["events"].arrow_schema().empty_table()
@@ -780,9 +817,8 @@ def _read_one_compiled(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any
 def _empty_lines(plan: _Plan) -> set[int]:
     """Line numbers of empty lines (which the scanner skips without a record); rare, so read line by line."""
     out = set()
-    opener = (lambda: zipfile.ZipFile(plan.path).open(plan.member)) if plan.member else (lambda: open(plan.path, "rb"))
-    with opener() as fh:
-        for i, line in enumerate(fh, start=1):
+    with _open_bytes(plan) as fh:
+        for i, line in enumerate(io.BufferedReader(fh) if plan.member is None else fh, start=1):
             if line in (b"\n", b"\r\n", b"\r") or (i == 1 and line.rstrip(b"\r\n") == b"\xef\xbb\xbf"):  # BOM only
                 out.add(i)
     return out
