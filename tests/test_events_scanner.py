@@ -149,22 +149,16 @@ mutation_settings = settings(max_examples=120, deadline=None,
 
 
 @needs_compiled
+@pytest.mark.parametrize("base, states", [(GDELT2_BASE, STATES),
+                                          (GDELT1_BASE, ("USA", "GBR", "CAN", "AUS", "IND", "SAU", "AFG"))],
+                         ids=["gdelt2", "gdelt1"])
 @mutation_settings
-@given(body=st.lists(mutated_line(GDELT2_BASE), min_size=1, max_size=12), final_newline=st.booleans(),
-       line_end=st.sampled_from([b"\n", b"\r\n"]))
-def test_same_results_on_mutated_gdelt2_lines(tmp_path_factory: pytest.TempPathFactory, body: list[bytes],
-                                              final_newline: bool, line_end: bytes) -> None:
-    _check(tmp_path_factory, GDELT2_BASE, body, final_newline, line_end)
-
-
-@needs_compiled
-@mutation_settings
-@given(body=st.lists(mutated_line(GDELT1_BASE), min_size=1, max_size=12), final_newline=st.booleans(),
-       line_end=st.sampled_from([b"\n", b"\r\n"]))
-def test_same_results_on_mutated_gdelt1_lines(tmp_path_factory: pytest.TempPathFactory, body: list[bytes],
-                                              final_newline: bool, line_end: bytes) -> None:
-    _check(tmp_path_factory, GDELT1_BASE, body, final_newline, line_end,
-           ("USA", "GBR", "CAN", "AUS", "IND", "SAU", "AFG"))
+@given(data=st.data(), final_newline=st.booleans(), line_end=st.sampled_from([b"\n", b"\r\n"]))
+def test_same_results_on_mutated_lines(tmp_path_factory: pytest.TempPathFactory, base: list[bytes],
+                                       states: tuple[str, ...], data: st.DataObject, final_newline: bool,
+                                       line_end: bytes) -> None:
+    body = data.draw(st.lists(mutated_line(base), min_size=1, max_size=12), label="body")
+    _check(tmp_path_factory, base, body, final_newline, line_end, states)
 
 
 def _check(tmp_path_factory: pytest.TempPathFactory, base: list[bytes], body: list[bytes], final_newline: bool,

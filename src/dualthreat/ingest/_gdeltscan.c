@@ -63,7 +63,7 @@ static int buf_put(Buf *b, const void *src, size_t n) {
 typedef struct {
     PyObject_HEAD
     /* layout */
-    int min_fields, max_fields, last_col;
+    int max_fields, last_col;
     int read[MAX_COLS];       /* the columns read (their UTF-8 is checked), in order; read_n of them */
     int read_n;
     int c_id, c_day, c_root, c_code, c_rootcode, c_quad, c_gold, c_ment, c_src, c_art, c_tone, c_added;
@@ -342,7 +342,7 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
         if (!ascii && !valid_utf8((const unsigned char *)fs[c], fl[c])) return reject(s, R_UTF8, c, fs[c], fl[c]);
     }
     if (total > s->max_fields) return reject(s, R_MANY, -1, "", 0);
-    if (nul[s->last_col] || total < s->min_fields) return reject(s, R_FEWER, -1, "", 0);
+    if (nul[s->last_col]) return reject(s, R_FEWER, -1, "", 0);  /* a short line */
 
     /* 2. the values, column by column: the first that does not parse or is out of range is reported */
 #define BAD(col) return reject(s, R_VALUE, col, fs[col], fl[col])
@@ -509,8 +509,8 @@ static PyObject *build_results(Scanner *s) {
         if (!tup || PyList_Append(days, tup)) { Py_XDECREF(tup); Py_DECREF(rej); Py_DECREF(days); return NULL; }
         Py_DECREF(tup);
     }
-    return Py_BuildValue("{s:L,s:L,s:L,s:N,s:N,s:y#,s:y#}",
-                         "lines", s->line, "rows_in", s->rows_in, "valid", s->valid, "rejections", rej,
+    return Py_BuildValue("{s:L,s:L,s:N,s:N,s:y#,s:y#}",
+                         "rows_in", s->rows_in, "valid", s->valid, "rejections", rej,
                          "days", days, "kept", s->kept.p ? s->kept.p : "", (Py_ssize_t)s->kept.len,
                          "kept_lines", s->kept_lines.p ? s->kept_lines.p : "", (Py_ssize_t)s->kept_lines.len);
 }
@@ -549,15 +549,15 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
 }
 
 static int init_layout(Scanner *s, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"min_fields", "max_fields", "read", "roles", "states", "skip", "max_line", NULL};
+    static char *kwlist[] = {"max_fields", "read", "roles", "states", "skip", "max_line", NULL};
     PyObject *read, *roles, *states;
     long long skip;
     Py_ssize_t max_line;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "iiOO!O!Ln", kwlist, &s->min_fields, &s->max_fields, &read,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "iOO!O!Ln", kwlist, &s->max_fields, &read,
                                      &PyDict_Type, &roles, &PyDict_Type, &states, &skip, &max_line))
         return -1;
-    if (s->min_fields < 1 || s->max_fields > MAX_COLS || s->min_fields > s->max_fields) {
-        PyErr_SetString(PyExc_ValueError, "field counts out of range (1 <= min_fields <= max_fields <= 64)");
+    if (s->max_fields < 1 || s->max_fields > MAX_COLS) {
+        PyErr_SetString(PyExc_ValueError, "max_fields out of range (1 to 64)");
         return -1;
     }
     if (max_line < 1) { PyErr_SetString(PyExc_ValueError, "max_line must be positive"); return -1; }
@@ -627,7 +627,7 @@ static void Scanner_dealloc(Scanner *s) {
 static PyMethodDef Scanner_methods[] = {
     {"feed", (PyCFunction)Scanner_feed, METH_O, "feed(chunk): scan the next bytes of the file (releases the GIL)."},
     {"finish", (PyCFunction)Scanner_finish, METH_NOARGS,
-     "finish() -> dict: the end of the file; lines, rows_in, valid, rejections, days, kept, kept_lines."},
+     "finish() -> dict: the end of the file; rows_in, valid, rejections, days, kept, kept_lines."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -636,7 +636,7 @@ static PyTypeObject ScannerType = {
     .tp_name = "dualthreat.ingest._gdeltscan.Scanner",
     .tp_basicsize = sizeof(Scanner),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Scanner(min_fields, max_fields, read, roles, states, skip, max_line): one GDELT event file.",
+    .tp_doc = "Scanner(max_fields, read, roles, states, skip, max_line): one GDELT event file.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Scanner_init,
     .tp_dealloc = (destructor)Scanner_dealloc,

@@ -42,7 +42,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -321,38 +321,34 @@ class _Bytes:
 _CHUNK = 1 << 20  # 1 MiB: stays in the CPU cache between the read, the hash and the newline count
 
 
-def _pass(plan: _Plan, tmp: Path) -> _Bytes:
-    """One pass over the bytes: SHA-256 and line count (and extraction of a zipped file).
+def _chunks(fh: Any) -> Iterator[memoryview]:
+    """A binary stream in 1 MiB chunks, read into one reused buffer (no bytes objects made): each chunk is
+    hashed and scanned while it is still in the CPU cache. A chunk is valid until the next one is read."""
+    buf = bytearray(_CHUNK)
+    view = memoryview(buf)
+    while k := fh.readinto(buf):
+        yield view[:k]
 
-    Read in 1 MiB chunks into one reused buffer (no bytes objects made); each chunk is hashed (OpenSSL's
-    SHA-256, which uses the CPU's SHA extensions where present and releases the GIL) and its newlines counted
-    by NumPy while it is still in the cache. Measured on a 92 MiB file: 0.055 s of CPU, of which 0.050 s is the SHA-256;
-    ``bytearray.count`` on 8 MiB chunks took 0.078 s (see bench/RESULTS.md)."""
+
+def _pass(plan: _Plan, tmp: Path) -> _Bytes:
+    """The reference path's pass over the bytes: SHA-256 and line count (and extraction of a zipped file).
+
+    Each chunk is hashed (OpenSSL's SHA-256, which uses the CPU's SHA extensions where present and releases the
+    GIL) and its newlines counted by NumPy. Measured on a 92 MiB file: 0.055 s of CPU, of which 0.050 s is the
+    SHA-256; ``bytearray.count`` on 8 MiB chunks took 0.078 s (see bench/RESULTS.md)."""
     import numpy as np
 
     h = hashlib.sha256()
     newlines, last = 0, 10
-    buf = bytearray(_CHUNK)
-    view = memoryview(buf)
-    arr = np.frombuffer(buf, dtype=np.uint8)
-
-    def chunk(k: int) -> None:
-        nonlocal newlines, last
-        h.update(view[:k])
-        newlines += int(np.count_nonzero(arr[:k] == 10))
-        last = buf[k - 1]
-
-    if plan.member is None:
-        target = plan.path
-        with open(plan.path, "rb", buffering=0) as fh:
-            while k := fh.readinto(buf):
-                chunk(k)
-    else:
-        target = _temp_file(tmp, ".tsv")  # its own file: the same zip may be read by two workers
-        with zipfile.ZipFile(plan.path) as zf, zf.open(plan.member) as src, open(target, "wb") as out:
-            while k := src.readinto(buf):  # type: ignore[attr-defined]
-                chunk(k)
-                out.write(view[:k])
+    # a zipped file is extracted to a file of its own (the same zip may be read by two workers), for DuckDB
+    target = plan.path if plan.member is None else _temp_file(tmp, ".tsv")
+    with _open_bytes(plan) as fh, (nullcontext() if plan.member is None else open(target, "wb")) as out:
+        for chunk in _chunks(fh):
+            h.update(chunk)
+            newlines += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 10))
+            last = chunk[-1]
+            if out is not None:
+                out.write(chunk)
     return _Bytes(target, h.hexdigest(), newlines + (0 if last == 10 else 1))
 
 
@@ -705,11 +701,13 @@ def _use_compiled(scanner: str | None) -> bool:
 
 
 def _scanner_layout(layout: str) -> dict[str, Any]:
-    """The compiled scanner's view of a layout: field counts, the columns read, and where each checked one is."""
+    """The compiled scanner's view of a layout: the number of fields, the columns read, and where each checked
+    one is. A line is short when it lacks its ``last`` column (SOURCEURL; DATEADDED in GDELT 1.0, whose back
+    files have no SOURCEURL)."""
     names = _layout_names(layout)
     at = names.index
     return dict(
-        min_fields=len(names) if layout == "gdelt2" else 57, max_fields=len(names), read=[at(c) for c in GDELT_READ],
+        max_fields=len(names), read=[at(c) for c in GDELT_READ],
         roles={"last": at("SOURCEURL" if layout == "gdelt2" else "DATEADDED"), "id": at("GLOBALEVENTID"),
                "day": at("SQLDATE"), "root": at("IsRootEvent"), "code": at("EventCode"),
                "root_code": at("EventRootCode"), "quad": at("QuadClass"), "goldstein": at("GoldsteinScale"),
@@ -737,12 +735,10 @@ def _read_one_compiled(plan: _Plan, states: tuple[str, ...], tmp: Path, con: Any
     scanner = _gdeltscan.Scanner(**layout, states={c.encode(): ids[iso] for c, iso in to_state.items()},
                                  skip=plan.skip, max_line=MAX_LINE_BYTES)
     h = hashlib.sha256()
-    buf = bytearray(_CHUNK)
-    view = memoryview(buf)
     with _open_bytes(plan) as fh:
-        while k := fh.readinto(buf):
-            h.update(view[:k])
-            scanner.feed(view[:k])
+        for chunk in _chunks(fh):
+            h.update(chunk)
+            scanner.feed(chunk)
     out = scanner.finish()
     sha256 = h.hexdigest()
     if out["rows_in"] == 0:
