@@ -334,3 +334,16 @@ def test_series_observations_reads_the_aggregates(default_store: Path) -> None:
     obs = observations(Store(default_store), _indicator("icews_dyad_month", "material_conflict", "CHN", "JPN"),
                        load_theater(), pd.Period("2013-12", "M"))
     assert len(obs) == 276 and obs.loc[obs["end"] == pd.Period("2010-09", "M"), "raw"].item() == 221
+
+
+def test_the_two_icews_aggregates_agree_where_they_overlap(default_store: Path) -> None:
+    """docs/events.md: the dyad-month counts summed to years track netify's conflict quads, 2002-2013."""
+    r = agg.overlap_correlations(Store(default_store), ("USA", "JPN", "KOR", "CHN", "PRK")).set_index(
+        ["source", "target"])
+    assert len(r) == 20 and (r["years"] == 12).all() and (r["first"] == 2002).all() and (r["last"] == 2013).all()
+    assert r["r_conflict"].min() == pytest.approx(0.973, abs=5e-4)  # JPN->USA
+    assert r["r_conflict"].median() == pytest.approx(0.999, abs=5e-4)
+    assert r.loc[("CHN", "JPN"), "r_conflict"] > 0.9995 and r.loc[("PRK", "KOR"), "r_conflict"] > 0.9995
+    assert r["r_material"].min() > 0.99
+    assert r["netify_conflict"].sum() / r["dyad_month_conflict"].sum() == pytest.approx(90884 / 86377)
+    assert (r["netify_conflict"].sum(), r["dyad_month_conflict"].sum()) == (90884, 86377)

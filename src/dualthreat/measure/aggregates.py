@@ -169,3 +169,40 @@ def aggregate_observations(store: Store, indicator: Indicator, last: pd.Period,
     obs["end"] = pd.PeriodIndex(obs["end"], freq="M")
     obs = obs[obs["end"] <= last]
     return _known_before(obs, as_of).reset_index(drop=True)
+
+
+def overlap_correlations(store: Store, states: tuple[str, ...]) -> pd.DataFrame:
+    """Where the two ICEWS aggregates overlap (the years both cover, 2002-2013 in the default data): for each
+    directed dyad among ``states``, the dyad-month counts summed to years against netify's, Pearson's r of the
+    yearly series for total conflict (netify verbal + material conflict), verbal and material conflict, and
+    the ratio of the sums (netify / dyad-month). A check that the two sources agree, never a splice."""
+    rows = []
+    for s in states:
+        for t in states:
+            if s == t:
+                continue
+            month = dyad_month_series(store, s, t)
+            year = dyad_year_series(store, s, t)
+            if month.empty or year.empty:
+                continue
+            by_year = month.assign(year=[m.year for m in month["month"]]).groupby("year")[list(MONTH_COUNTS)].sum()
+            # only whole years of the monthly file
+            n_months = month.assign(year=[m.year for m in month["month"]]).groupby("year").size()
+            by_year = by_year[n_months == 12]
+            both = year.set_index("year").join(by_year, how="inner", lsuffix="_netify")
+            if len(both) < 3:
+                continue
+            netify_conflict = both["verbal_conflict_netify"] + both["material_conflict_netify"]
+            pairs = {"conflict": (netify_conflict, both["conflict_total"]),
+                     "verbal": (both["verbal_conflict_netify"], both["verbal_conflict"]),
+                     "material": (both["material_conflict_netify"], both["material_conflict"])}
+            row: dict[str, object] = {"source": s, "target": t, "years": len(both),
+                                      "first": int(both.index.min()), "last": int(both.index.max())}
+            for name, (a, b) in pairs.items():
+                row[f"r_{name}"] = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else np.nan
+            row["dyad_month_conflict"] = int(both["conflict_total"].sum())
+            row["netify_conflict"] = int(netify_conflict.sum())
+            row["ratio"] = row["netify_conflict"] / row["dyad_month_conflict"] if row["dyad_month_conflict"] \
+                else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
