@@ -189,7 +189,7 @@ def overlap_correlations(store: Store, states: tuple[str, ...]) -> pd.DataFrame:
             # only whole years of the monthly file
             n_months = month.assign(year=[m.year for m in month["month"]]).groupby("year").size()
             by_year = by_year[n_months == 12]
-            both = year.set_index("year").join(by_year, how="inner", lsuffix="_netify")
+            both = year.set_index("year").add_suffix("_netify").join(by_year, how="inner")
             if len(both) < 3:
                 continue
             netify_conflict = both["verbal_conflict_netify"] + both["material_conflict_netify"]
