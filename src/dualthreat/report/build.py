@@ -264,7 +264,7 @@ def hypotheses_section(results: list[Any]) -> tuple[Section, dict[str, int]]:
 
 
 def sources_section(store: Store) -> Section:
-    from dualthreat.defaults import default_data_dir
+    from dualthreat.store.defaults import default_data_dir
 
     s = Section("sources", "Data and sources")
     summary = store.summary()
