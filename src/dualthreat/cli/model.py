@@ -28,12 +28,13 @@ app = typer.Typer()
 
 def _fit(store: Optional[str], as_of: Optional[str] = None):  # noqa: ANN202 - DualThreatModel
     from dualthreat.model import DualThreatModel
+    from dualthreat.model.cache import fit_cached
     from dualthreat.store import Store, StoreError
 
     try:
         with _progress() as progress:
-            progress.add_task("fitting the threat components", total=None)
-            return DualThreatModel(as_of=as_of).fit(Store(store))
+            progress.add_task("fitting the threat components (or reading the fit cached by the last run)", total=None)
+            return fit_cached(DualThreatModel(as_of=as_of), Store(store))
     except StoreError as exc:
         _fail(str(exc))
 
