@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dualthreat.measure.aggregates import AGGREGATE_TABLES, aggregate_observations
 from dualthreat.measure.indicators import resolve_indicators
 from dualthreat.store import Store
 from dualthreat.theater import Indicator, Theater
@@ -157,6 +158,8 @@ def observations(store: Store, indicator: Indicator, theater: Theater, last: pd.
         obs = _annual(df["year"], df["v"])
     elif t == "events":
         obs = _event_index(store, indicator, last, as_of)
+    elif t in AGGREGATE_TABLES:  # ICEWS dyad-months and dyad-years, GDELT pairs (dualthreat.measure.aggregates)
+        obs = aggregate_observations(store, indicator, last, as_of)
     elif t == "territorial_threat":
         df = store.query("SELECT year, threat AS v FROM territorial_threat WHERE iso3 = ? ORDER BY year",
                          [indicator.actor]).to_pandas()
