@@ -209,7 +209,7 @@ def _base(path: Path) -> BaseStore:
 @pytest.fixture(scope="session")
 def default_base(tmp_path_factory: pytest.TempPathFactory) -> BaseStore:
     """A store holding the default dataset (built once per session)."""
-    from dualthreat.defaults import build as build_default
+    from dualthreat.store.defaults import build as build_default
 
     path = tmp_path_factory.mktemp("default") / "default.duckdb"
     build_default(Store(path))

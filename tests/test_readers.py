@@ -251,6 +251,6 @@ def test_territorial_threat_values() -> None:
 
 
 def test_the_ingest_help_names_every_kind() -> None:
-    from dualthreat.cli_options import KIND_HELP
+    from dualthreat.cli.options import KIND_HELP
 
     assert set(KIND_HELP) == set(ingest.all_kinds())

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dualthreat.cli import app
-from dualthreat.defaults import build
+from dualthreat.store.defaults import build
 from dualthreat.measure.unga import vote_agreement
 from dualthreat.model.domestic import PROTEST_PROXY, DomesticModel, protest_against_patron
 from dualthreat.model.identity import CODED_EVENTS_NEEDED, identity_episodes, identity_friction
