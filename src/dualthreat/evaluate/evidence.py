@@ -30,13 +30,16 @@ class Evidence:
     store : the store it was fitted on.
     posture : the posture table to use instead of ``model.posture_`` (for a model fitted without posture,
         e.g. the specifications of the sensitivity analysis, which do not change the posture).
+    cache : the cache of :meth:`cached` to share (the sensitivity analysis shares the baseline's: the speech
+        scores and the home-front and triangle models do not depend on the threat model).
     """
 
-    def __init__(self, model: DualThreatModel, store: Store, posture: pd.DataFrame | None = None) -> None:
+    def __init__(self, model: DualThreatModel, store: Store, posture: pd.DataFrame | None = None,
+                 cache: dict[str, Any] | None = None) -> None:
         self.model, self.store = model, store
         self.theater = model.theater_
         self.window: tuple[int | None, int | None] = (None, None)
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, Any] = {} if cache is None else cache
         p = model.posture_ if posture is None else posture
         if p is None:
             raise ValueError("Evidence needs the posture measures: fit the model with_posture=True or pass posture")
@@ -140,6 +143,11 @@ class Evidence:
 
     # ------------------------------------------------------------------------------------------------
     # models and scores that do not depend on the threat model (computed once, shared by all copies)
+
+    @property
+    def cache(self) -> dict[str, Any]:
+        """What :meth:`cached` holds (to share with another Evidence on the same store)."""
+        return self._cache
 
     def cached(self, key: str, make: Any) -> Any:
         if key not in self._cache:

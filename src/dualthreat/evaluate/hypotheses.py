@@ -43,7 +43,8 @@ PERIODS: tuple[tuple[str, int | None, int | None], ...] = (("1996-2015", 1996, 2
 PROVOKING_DOMAINS = ("missile_defense", "alliance_scope", "alliance_contribution")  # H11
 
 __all__ = ["CONTRADICTED", "EQUIVALENCE_MARGIN", "INCONCLUSIVE", "MIN_N", "PERIODS", "REGISTRY", "SUPPORTED",
-           "UNTESTABLE", "Evidence", "Hypothesis", "HypothesisTable", "evaluate_hypotheses", "run_tests", "verdict"]
+           "UNTESTABLE", "Evidence", "Hypothesis", "HypothesisTable", "collect_findings", "evaluate_hypotheses",
+           "run_tests", "tabulate", "verdict"]
 
 
 @dataclass(frozen=True)
@@ -447,39 +448,48 @@ def run_tests(ev: Evidence, registry: Sequence[Hypothesis] = REGISTRY) -> list[F
     return out
 
 
+def collect_findings(ev: Evidence, registry: Sequence[Hypothesis] = REGISTRY,
+                     periods: Sequence[tuple[str, int | None, int | None]] = PERIODS,
+                     reuse: dict[str, list[Finding | None]] | None = None) -> dict[str, list[Finding | None]]:
+    """Every test's finding on the whole record (``"all"``) and on each period (None where a test is not
+    split). With ``reuse`` (findings of another run), the tests that do not read the threat model are not
+    run again but taken from it."""
+    out: dict[str, list[Finding | None]] = {}
+    for name, start, end in (("all", None, None), *periods):
+        sub = ev if name == "all" else ev.within(start, end)
+        found: list[Finding | None] = []
+        for i, h in enumerate(registry):
+            if name != "all" and not h.splits:
+                found.append(None)
+            elif reuse is not None and not h.uses_model:
+                found.append(reuse[name][i])
+            else:
+                found.extend(run_tests(sub, [h]))
+        out[name] = found
+    return out
+
+
+def tabulate(findings: dict[str, list[Finding | None]], registry: Sequence[Hypothesis] = REGISTRY,
+             periods: Sequence[tuple[str, int | None, int | None]] = PERIODS) -> HypothesisTable:
+    """The table from the findings: the whole record is one multiple-testing family, each period another."""
+    ids, claims = [h.id for h in registry], [h.claim for h in registry]
+    table = assemble(ids, claims, findings["all"])
+    for name, _, _ in periods:
+        idx = [i for i, f in enumerate(findings[name]) if f is not None]
+        sub = assemble([ids[i] for i in idx], [claims[i] for i in idx], [findings[name][i] for i in idx])
+        for i, prow in zip(idx, sub.rows):
+            table.rows[i].periods.append(period_summary(name, prow))
+    return table
+
+
 def evaluate_hypotheses(store: Store, model: DualThreatModel | None = None,
                         registry: Sequence[Hypothesis] = REGISTRY,
                         periods: Sequence[tuple[str, int | None, int | None]] = PERIODS,
-                        evidence: Evidence | None = None,
-                        findings: dict[str, list[Finding]] | None = None) -> HypothesisTable:
-    """Every hypothesis of ``registry``, in its order, with the reruns on ``periods``.
-
-    ``findings`` (period name -> findings, "all" for the whole record) supplies findings already computed
-    for some rows (None entries are computed); the sensitivity analysis uses it for the tests that do not
-    read the threat model."""
+                        evidence: Evidence | None = None) -> HypothesisTable:
+    """Every hypothesis of ``registry``, in its order, with the reruns on ``periods``; the model is fitted
+    with its defaults unless given (or ``evidence`` built from one)."""
     if evidence is None:
         if model is None:
             model = DualThreatModel().fit(store)
         evidence = Evidence(model, store)
-    findings = findings or {}
-    table = _table(registry, evidence, findings.get("all"), lambda h: True)
-    for name, start, end in periods:
-        sub = _table(registry, evidence.within(start, end), findings.get(name), lambda h: h.splits)
-        for row, h, prow in zip(table.rows, registry, sub.rows):
-            if h.splits:
-                row.periods.append(period_summary(name, prow))
-    return table
-
-
-def _table(registry: Sequence[Hypothesis], ev: Evidence, known: list[Finding | None] | None,
-           include: Callable[[Hypothesis], bool]) -> HypothesisTable:
-    found = []
-    for i, h in enumerate(registry):
-        if not include(h):
-            found.append(untestable("not split by period", coverage="not split"))
-        elif known is not None and known[i] is not None:
-            found.append(known[i])
-        else:
-            found.extend(run_tests(ev, [h]))
-    return assemble([h.id for h in registry], [h.claim for h in registry], found)
-
+    return tabulate(collect_findings(evidence, registry, periods), registry, periods)
