@@ -142,6 +142,10 @@ def test_tests_are_split_by_period(rows):
         assert [p["period"] for p in periods] == [name for name, _, _ in H.PERIODS], hid
         assert sum(p["n"] for p in periods) <= by[hid]["n"] + 1, hid  # the periods part the record
     assert by["H15"]["periods"] == []  # not split: the home-front model is not cut by period
+    # the default episodes end in February 2016 (later ones are for out-of-time evaluation): no observation
+    # after 2015 is "untestable", not a verdict on nothing
+    late = {r["id"]: r["periods"][1] for r in rows if r["id"] in ("H19", "H20")}
+    assert all(p["kind"] == "untestable" and p["verdict"] == UNTESTABLE for p in late.values())
 
 
 def test_numbers_in_the_evidence_come_from_the_estimate(rows):

@@ -18,6 +18,7 @@ Claims of "no effect" are tested for equivalence within ``EQUIVALENCE_MARGIN`` s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -130,7 +131,7 @@ def h4(ev: Evidence) -> Finding:
         e = fit.combination({"mediator_KOR": 1, "mediator_JPN": -1})
         j = d[d.ally == "JPN"]
         scale = float(j["mediator"].std(ddof=1) / j["alignment"].std(ddof=1))
-        eq = fit.combination({"mediator_JPN": 1}, scale={"mediator_JPN": scale})
+        eq = dataclasses.replace(fit.combination({"mediator_JPN": 1}, scale={"mediator_JPN": scale}), n=len(j))
         kor, jpn = fit.coef("mediator_KOR"), fit.coef("mediator_JPN")
     return interval_finding(
         [Part("β(mediator, KOR) − β(mediator, JPN)", e, POSITIVE),

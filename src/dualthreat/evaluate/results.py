@@ -15,7 +15,8 @@ row's verdict: *contradicted* if any part is contradicted, *supported* if every 
 *inconclusive* (an intersection-union test, Berger 1982, *Technometrics* 24(4): a claim made of several
 parts holds only if each does). The row's p- and q-value are the largest of its parts' (the p-value of the
 intersection-union test), or for a contradicted row the smallest of its contradicted parts'. An untestable
-row's verdict is ``untestable``; an error row has no verdict (``None``) and is counted apart.
+row's verdict is ``untestable`` (so is a row whose finding rests on no observation at all, e.g. a period the
+coded record does not reach); an error row has no verdict (``None``) and is counted apart.
 """
 
 from __future__ import annotations
@@ -208,6 +209,10 @@ def _row(hid: str, claim: str, f: Finding, parts: list[Part]) -> Result:
     if f.kind == ERROR:
         return Result(hid, claim, ERROR, None, None, None, None, None, None, 0, f.coverage, f.evidence, f.test,
                       f.data_needed)
+    if f.kind in (INTERVAL, DESCRIPTIVE) and all(p.estimate.n == 0 for p in parts):
+        # not one observation (a period the record does not reach): the data cannot test it
+        f = untestable(f.data_needed or "observations of this kind in the period (none in the data loaded)",
+                       f.coverage, f"No observation in the data loaded ({f.coverage}).")
     if f.kind == UNTESTABLE_KIND:
         return Result(hid, claim, f.kind, UNTESTABLE, None, None, None, None, None, 0, f.coverage, f.evidence,
                       f.test, f.data_needed)
