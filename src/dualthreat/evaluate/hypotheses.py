@@ -34,7 +34,7 @@ from dualthreat.evaluate.results import (Finding, HypothesisTable, Part, assembl
                                          record, untestable)
 from dualthreat.model import DualThreatModel
 from dualthreat.stats import (CONTRADICTED, INCONCLUSIVE, MIN_N, NEGATIVE, POSITIVE, SUPPORTED, UNTESTABLE,
-                              equivalence, mean_interval, newcombe_difference, non_inferiority, verdict,
+                              correlation, equivalence, mean_interval, newcombe_difference, non_inferiority, verdict,
                               welch_interval)
 from dualthreat.store import Store
 
@@ -330,8 +330,6 @@ def h23(ev: Evidence) -> Finding:
     m = pew.merge(b.assign(year=b["year"] + 1)[["year", "backing"]], on="year").dropna()
     ch = ev.keep(_wave_changes(m, "pct_favorable").merge(_wave_changes(m, "backing")[["year", "d_backing"]],
                                                           on="year"))
-    from dualthreat.stats import correlation
-
     e = correlation(ch["d_pct_favorable"], ch["d_backing"])
     return interval_finding(
         [Part("r(Δ%fav China, Δbacking)", e, NEGATIVE)], f"Pew waves, changes {years_text(ch)}",
@@ -353,8 +351,6 @@ def h24(ev: Evidence) -> Finding:
     m = aff.merge(p[["year", "external"]], on="year").dropna()
     ch = ev.keep(_wave_changes(m, "affinity").merge(_wave_changes(m, "external")[["year", "d_external"]],
                                                      on="year"))
-    from dualthreat.stats import correlation
-
     e = correlation(ch["d_affinity"], ch["d_external"])
     return interval_finding(
         [Part("r(Δaffinity with Korea, Δexternal threat)", e, POSITIVE)],

@@ -13,8 +13,7 @@ import pandas as pd
 from dualthreat.evaluate.evidence import Evidence, years_text
 from dualthreat.evaluate.regression import nan_estimate, ols
 from dualthreat.evaluate.results import Finding, Part, fmt, interval_finding, interval_text, untestable
-from dualthreat.stats import NEGATIVE, POSITIVE, pooled_correlation, se_from_interval
-from dualthreat.stats import Estimate
+from dualthreat.stats import NEGATIVE, POSITIVE, Estimate, mean_interval, pooled_correlation, se_from_interval
 
 WORDLIST = "positions_v1"
 FIRST_YEAR = 1991
@@ -43,8 +42,6 @@ def speech_rates(ev: Evidence, category: str) -> pd.DataFrame:
 
 
 def h8(ev: Evidence) -> Finding:
-    from dualthreat.stats import mean_interval
-
     r = speech_rates(ev, "regional_disputes")
     if not {"JPN", "KOR"} <= set(r.columns):
         return untestable("UN General Debate statements of both allies in the period")
