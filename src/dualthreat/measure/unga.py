@@ -7,8 +7,10 @@
   for Chance Agreement", *Political Analysis* 19(3)) argues for it over raw agreement. The interval uses the
   large-sample standard error sqrt(p_o (1 - p_o) / (N (1 - p_e)^2)).
 * Ideal-point distance uses Bailey, Strezhnev & Voeten (2017) ideal points and their posterior quantiles:
-  each state's posterior is summarised as normal with sd = (q95 - q05) / 3.29, the two are taken as
-  independent, and the interval of the difference is folded at zero.
+  each state's posterior is summarised as normal with sd = (q95 - q05) / 3.29 (the 5% and 95% quantiles lie
+  2 x z(0.90) sd apart), the two are taken as independent, and the interval of the difference is folded at zero.
+
+Intervals have coverage ``level`` (default 0.90); quantiles come from :mod:`dualthreat.stats`.
 
 The contingency tables are one Ibis expression (run on DuckDB); the statistics are computed from them.
 """
@@ -18,9 +20,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dualthreat.stats import LEVEL, wilson, z_quantile
 from dualthreat.store import Store
 
-Z90 = 1.6448536269514722
+__all__ = ["VOTES", "cohen_kappa", "ideal_point_distance", "vote_agreement", "vote_pairs", "wilson"]
+
+QUANTILE_SPAN = 2 * z_quantile(0.90)  # sd units between a posterior's 5% and 95% quantiles (q05, q95)
 VOTES = ("yes", "abstain", "no")
 
 
@@ -74,16 +79,11 @@ def cohen_kappa(table: np.ndarray) -> tuple[float, float, float, int]:
     return po, kappa, se, int(n)
 
 
-def wilson(p: float, n: int, z: float = Z90) -> tuple[float, float]:
-    if n == 0 or not np.isfinite(p):
-        return np.nan, np.nan
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
-
-
-def vote_agreement(store: Store, allies: tuple[str, ...], partners: tuple[str, ...]) -> pd.DataFrame:
-    """Per ally, partner, year and subset: roll calls ``n``, ``agreement`` and ``kappa`` with 90% intervals."""
+def vote_agreement(store: Store, allies: tuple[str, ...], partners: tuple[str, ...],
+                   level: float = LEVEL) -> pd.DataFrame:
+    """Per ally, partner, year and subset: roll calls ``n``, ``agreement`` and ``kappa`` with ``level``
+    intervals (Wilson's for agreement, :func:`dualthreat.stats.wilson`)."""
+    z = z_quantile(level)
     counts = vote_pairs(store, [(a, p) for a in allies for p in partners])
     rows = []
     if counts.empty:
@@ -94,24 +94,26 @@ def vote_agreement(store: Store, allies: tuple[str, ...], partners: tuple[str, .
         for va, vb, n in g[["vote_a", "vote_b", "n"]].itertuples(index=False):
             table[VOTES.index(va), VOTES.index(vb)] += n
         po, kappa, se, n = cohen_kappa(table)
-        lo, hi = wilson(po, n)
+        lo, hi = wilson(po, n, level)
         rows.append({"ally": a, "partner": b, "year": int(year), "subset": subset, "n": n, "agreement": po,
                      "agreement_lower": lo, "agreement_upper": hi, "kappa": kappa,
-                     "kappa_lower": kappa - Z90 * se, "kappa_upper": kappa + Z90 * se})
+                     "kappa_lower": kappa - z * se, "kappa_upper": kappa + z * se})
     return pd.DataFrame(rows).sort_values(["ally", "partner", "subset", "year"]).reset_index(drop=True)
 
 
-def ideal_point_distance(store: Store, allies: tuple[str, ...], partners: tuple[str, ...]) -> pd.DataFrame:
-    """Per ally, partner and year: |ideal point difference| with a 90% interval (see module notes)."""
+def ideal_point_distance(store: Store, allies: tuple[str, ...], partners: tuple[str, ...],
+                         level: float = LEVEL) -> pd.DataFrame:
+    """Per ally, partner and year: |ideal point difference| with a ``level`` interval (see module notes)."""
+    z = z_quantile(level)
     ip = store.query("SELECT iso3, year, ideal_point, q05, q95 FROM ideal_points WHERE ideal_point IS NOT NULL"
                      ).to_pandas()
-    ip["sd"] = (ip["q95"] - ip["q05"]) / (2 * Z90)
+    ip["sd"] = (ip["q95"] - ip["q05"]) / QUANTILE_SPAN
     rows = []
     for a in allies:
         for p in partners:
             m = ip[ip.iso3 == a].merge(ip[ip.iso3 == p], on="year", suffixes=("_a", "_p"))
             diff = m["ideal_point_a"] - m["ideal_point_p"]
-            half = Z90 * np.sqrt(m["sd_a"] ** 2 + m["sd_p"] ** 2)
+            half = z * np.sqrt(m["sd_a"] ** 2 + m["sd_p"] ** 2)
             lo, hi = diff - half, diff + half
             spans = (lo <= 0) & (hi >= 0)
             rows.append(pd.DataFrame({

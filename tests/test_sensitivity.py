@@ -1,0 +1,93 @@
+"""Verdicts across specifications: leave one indicator out, other reference windows, other variance bounds;
+a verdict that is not the same everywhere is fragile."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dualthreat.evaluate import sensitivity as S
+from dualthreat.evaluate.hypotheses import REGISTRY
+from dualthreat.store import Store
+from dualthreat.theater import load_theater
+
+# a cheap leave-one-out: an indicator of one of Korea's systemic components (its MLE is quick), so that the
+# two allies' systemic series differ without it
+DROPPED = "prk_cinc_kor"
+
+
+@pytest.fixture(scope="module")
+def analysis(default_base) -> S.SensitivityAnalysis:
+    specs = S.specifications(indicators=[DROPPED], reference_windows=(), variance_bounds=S.VARIANCE_BOUNDS[:1])
+    return S.SensitivityAnalysis(specs).fit(Store(default_base.path))
+
+
+def test_specifications_rebuild_the_theater_without_patching():
+    theater = load_theater()
+    specs = S.specifications(theater, indicators=[DROPPED])
+    kinds = [s.kind for s in specs]
+    assert kinds[0] == "baseline" and kinds.count("leave_one_out") == 1
+    assert kinds.count("reference") == len(S.REFERENCE_WINDOWS)
+    assert kinds.count("variance_bounds") == len(S.VARIANCE_BOUNDS)
+    loo = specs[1]
+    assert DROPPED not in {i.id for i in loo.theater.indicators}
+    assert len(loo.theater.indicators) == len(theater.indicators) - 1
+    assert DROPPED in {i.id for i in theater.indicators}  # the original theater is untouched
+    assert {s.reference for s in specs if s.kind == "reference"} == set(S.REFERENCE_WINDOWS)
+    with pytest.raises(ValueError, match="not in the theater"):
+        S.specifications(theater, indicators=["no_such_indicator"])
+
+
+def test_one_row_per_specification_hypothesis_and_period(analysis):
+    v = analysis.verdicts_
+    run = analysis.runs_[analysis.runs_.status == "run"].specification.tolist()
+    assert run == ["baseline", f"without {DROPPED}"]
+    for spec in run:
+        whole = v[(v.specification == spec) & (v.period == "all")]
+        assert whole.id.tolist() == [h.id for h in REGISTRY]
+    assert set(v.period) == {"all", "1996-2015", "2016-"}
+
+
+def test_variance_bounds_say_why_they_did_not_run(analysis):
+    row = analysis.runs_[analysis.runs_.kind == "variance_bounds"].iloc[0]
+    if "q_bounds" in S.inspect.signature(S.DualThreatModel.__init__).parameters:
+        assert row.status == "run"
+    else:
+        assert row.status.startswith("not run") and "q_bounds" in row.status
+
+
+def test_leaving_out_a_systemic_indicator_makes_h1_estimable(analysis):
+    v = analysis.verdicts_
+    h1 = v[(v.id == "H1") & (v.period == "all")].set_index("specification")
+    assert h1.loc[f"without {DROPPED}", "kind"] == "interval"
+
+
+def test_fragile_means_a_verdict_that_differs_from_the_baseline(analysis):
+    v, s = analysis.verdicts_, analysis.summary_
+    for row in s.itertuples():
+        g = v[(v.id == row.id) & (v.period == row.period)]
+        base = g[g.specification == "baseline"].verdict.iloc[0]
+        assert row.baseline == base
+        differs = g[g.verdict.fillna("error") != (base or "error")]
+        assert row.flips == len(differs) and row.fragile == bool(len(differs)), row
+
+
+def test_the_report_table_is_one_row_per_hypothesis(analysis, default_base):
+    specs = S.specifications(indicators=[DROPPED], reference_windows=(), variance_bounds=S.VARIANCE_BOUNDS[:1])
+    table = S.sensitivity_table(Store(default_base.path), specs)  # from the cache of the fit above
+    assert table.id.tolist() == [h.id for h in REGISTRY]
+    assert list(table.columns) == ["id", "baseline", "specifications", "verdicts", "flips", "flipped_by", "fragile"]
+    whole = analysis.summary_[analysis.summary_.period == "all"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(table, whole.drop(columns="period"))
+
+
+def test_the_summary_logic_on_a_known_table():
+    v = pd.DataFrame({
+        "id": ["H1", "H1", "H1", "H2", "H2"], "period": "all",
+        "verdict": ["untestable", "inconclusive", "untestable", "supported", None],
+        "specification": ["baseline", "a", "b", "baseline", "a"],
+        "spec_kind": ["baseline", "leave_one_out", "reference", "baseline", "leave_one_out"]})
+    s = S._summary(v).set_index("id")
+    assert s.loc["H1", "fragile"] and s.loc["H1", "flips"] == 1 and s.loc["H1", "flipped_by"] == "a: inconclusive"
+    assert s.loc["H2", "fragile"] and s.loc["H2", "flipped_by"] == "a: error"  # an error row flips too
+    assert s.loc["H1", "verdicts"] == "untestable 2, inconclusive 1"
