@@ -123,6 +123,9 @@ KIND_HELP = {
     "territorial-threat": "latent territorial threat (terrthreat.csv)",
     "gdelt": "GDELT 1.0 or 2.0 event files, plain or zipped, or a folder of them (read in parallel)",
     "icews": "ICEWS event files (Dataverse .tab layout), plain or zipped, or a folder of them",
+    "icews-dyad-month": "ICEWS dyad-month conflict counts (Ward Lab Parquet, or the same table as CSV)",
+    "icews-dyad-year": "ICEWS dyad-year quad counts (netify Parquet, or the same table as CSV)",
+    "gdelt-pairs": "GDELT 2.0 daily country-pair weights (Parquet, or the same table as CSV)",
 }
 
 
