@@ -30,9 +30,11 @@ def hypotheses(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table,
                                                            show_default=False)] = None) -> None:
     """Every proposition of the paper tested against the record: estimate, 90% interval, verdict, N.
 
-    Verdicts: supported (the interval excludes zero in the direction the paper claims), contradicted (it
-    excludes zero the other way), inconclusive (it does not, N is too small, or the data cannot test it,
-    in which case `data_needed` says which data would). See docs/evaluation.md.
+    Each row has a kind: interval (estimate, 90% interval, p-value and its Benjamini-Hochberg q-value over all
+    interval tests), descriptive (counts of coded records), untestable (with the data it needs) or error.
+    Verdicts: supported or contradicted (the interval on one side of the claim, at least 8 cases, q <= 0.10;
+    a claim of no effect by an equivalence test), inconclusive, untestable. `periods` repeats each test on
+    1996-2015 and 2016 on. See docs/hypotheses.md.
     """
     from dualthreat.evaluate.hypotheses import evaluate_hypotheses
     from dualthreat.store import Store, StoreError
@@ -40,16 +42,17 @@ def hypotheses(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table,
     try:
         with _progress() as progress:
             progress.add_task("testing the hypotheses", total=None)
-            results = [r.as_dict() for r in evaluate_hypotheses(Store(store))]
+            table = evaluate_hypotheses(Store(store))
+            results = table.to_records()
     except StoreError as exc:
         _fail(str(exc))
     if only:
         results = [r for r in results if r["id"] == only.upper()]
     if fmt is OutputFormat.table:
         emit(results, fmt, title="The paper's hypotheses against the record",
-             columns=["id", "verdict", "estimate", "lower", "upper", "n", "evidence"], max_width=90)
-        counts = {v: sum(r["verdict"] == v for r in results) for v in ("supported", "contradicted", "inconclusive")}
-        console.print(", ".join(f"{n} {v}" for v, n in counts.items()))
+             columns=["id", "kind", "verdict", "estimate", "lower", "upper", "q_value", "n", "evidence"], max_width=90)
+        if not only:
+            console.print(", ".join(f"{n} {v}" for v, n in table.counts().items()))
     else:
         emit(results, fmt)
 

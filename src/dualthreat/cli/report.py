@@ -105,7 +105,8 @@ def run(store: StoreOpt = None,
                                          "[90% band])")
     c = rep.verdict_counts
     console.print(f"Hypotheses: {c['supported']} supported, {c['contradicted']} contradicted, "
-                  f"{c['inconclusive']} inconclusive (of {len(hyps)}).")
+                  f"{c['inconclusive']} inconclusive, {c['untestable']} untestable"
+                  + (f", {c['error']} errored" if c.get("error") else "") + f" (of {len(hyps)}).")
     if evaluation is not None:
         console.print(f"Episode forecasts (n={evaluation.n}): Brier {evaluation.framework['brier']:.3f} vs base rate "
                       f"{evaluation.baselines['base_rate']['brier']:.3f} and single threat "

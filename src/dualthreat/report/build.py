@@ -249,17 +249,22 @@ def identity_section(store: Store, theater: Any) -> Section:
     return s
 
 
-def hypotheses_section(results: list[Any]) -> tuple[Section, dict[str, int]]:
+def hypotheses_section(results: Any) -> tuple[Section, dict[str, int]]:
     s = Section("hypotheses", "The paper's hypotheses against the record")
-    counts = {v: sum(r.verdict == v for r in results) for v in ("supported", "contradicted", "inconclusive")}
+    counts = results.counts() if hasattr(results, "counts") else {
+        v: sum(r.verdict == v for r in results) for v in ("supported", "contradicted", "inconclusive", "untestable")}
+    counts.setdefault("error", 0)
+    errored = f", and {counts['error']} errored (shown as errors, counted apart)" if counts["error"] else ""
     s.paragraphs.append(
-        f"Of {len(results)} propositions, {counts['supported']} are supported, {counts['contradicted']} contradicted "
-        f"and {counts['inconclusive']} inconclusive (90% intervals; inconclusive includes N too small and "
-        "propositions the loaded data cannot test, each with the data that would). Method: docs/evaluation.md.")
-    s.tables.append(Table("Hypotheses", ["id", "verdict", "estimate", "interval", "n", "evidence"], [
-        {"id": r.id, "verdict": r.verdict, "estimate": _f(r.estimate),
-         "interval": "—" if r.lower is None else f"[{_f(r.lower)}, {_f(r.upper)}]", "n": r.n,
-         "evidence": r.evidence} for r in results]))
+        f"Of {len(results)} propositions, {counts['supported']} are supported, {counts['contradicted']} contradicted, "
+        f"{counts['inconclusive']} inconclusive and {counts['untestable']} untestable with the loaded data (each "
+        f"with the data that would test it){errored}. A decisive verdict needs its 90% interval on one side, at least "
+        "8 cases and a Benjamini-Hochberg q-value of at most 0.10 over all interval tests; a claim of no effect "
+        "needs an equivalence test. Method and reasons: docs/hypotheses.md.")
+    s.tables.append(Table("Hypotheses", ["id", "kind", "verdict", "estimate", "interval", "q", "n", "evidence"], [
+        {"id": r.id, "kind": getattr(r, "kind", None), "verdict": r.verdict, "estimate": _f(r.estimate),
+         "interval": "—" if r.lower is None else f"[{_f(r.lower)}, {_f(r.upper)}]",
+         "q": _f(getattr(r, "q_value", None)), "n": r.n, "evidence": r.evidence} for r in results]))
     return s, counts
 
 
