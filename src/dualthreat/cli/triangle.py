@@ -158,6 +158,7 @@ def _register(app: typer.Typer) -> None:
         abandonment (joint) and less when only one does (asymmetry).
         """
         from dualthreat.model.triangle import PROXIES, TriangleModel
+        from dualthreat.theater import load_theater
 
         st, StoreError = _store(store)
         try:
