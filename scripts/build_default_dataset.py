@@ -102,9 +102,10 @@ def main() -> int:
 
     from dualthreat import ingest
     from dualthreat.tables import TABLES
-    from dualthreat.theater import load_theater
+    from dualthreat.theater import load_theater, packaged_theaters
 
-    theater_states = set(load_theater().states)
+    # Votes and alliances keep the states of every packaged theater (rows among them only).
+    theater_states = {s for name in packaged_theaters() for s in load_theater(name).states}
     # Event aggregates keep the dyads among the states of two theaters: Northeast Asia and, as a second
     # theater, NATO's eastern flank (all dyads within the union of both sets).
     dyad_states = sorted({"USA", "JPN", "KOR", "CHN", "PRK"}
@@ -116,7 +117,7 @@ def main() -> int:
         *[("indicators", p, None) for p in sorted(cur.glob("*.csv"))],
         *[("indicators", p, None) for p in sorted(additions.glob("*.csv"))],
         ("episodes", shared / "data" / "episodes" / "calibration.csv", None),
-        ("votes", raw / "unvotes" / "un_votes_5countries.csv", "theater"),
+        ("votes", raw / "unvotes" / "un_votes.parquet", "theater"),
         ("votes", raw / "unvotes" / "un_roll_calls.csv", None),
         ("votes", raw / "unvotes" / "un_roll_call_issues.csv", None),
         ("ideal-points", raw / "un_ideal_points" / "IdealpointsJuly2025.csv", None),
@@ -126,7 +127,7 @@ def main() -> int:
         ("pew", raw / "pew_global_attitudes" / "pew_favorability_by_country_wave.csv", None),
         ("sipri", raw / "sipri_owid" / "military-spending-as-a-share-of-gdp-sipri.csv", None),
         ("capabilities", raw / "peacesciencer" / "cow_nmc.csv", None),
-        ("alliances", raw / "peacesciencer" / "atop_alliance_5countries.csv", "theater"),
+        ("alliances", raw / "peacesciencer" / "atop_alliance.parquet", "theater"),
         ("rivalries", raw / "peacesciencer" / "tss_rivalries.csv", None),
         ("territorial-threat", raw / "peacesciencer" / "terrthreat.csv", None),
         # filter "dyads": both states among dyad_states; the coverage (months, days) is kept whole

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dualthreat.tables import TABLES
-from dualthreat.theater import TheaterError, load_theater, parse_theater
+from dualthreat.theater import NAMED_SERIES, TheaterError, load_theater, packaged_theaters, parse_theater
 
 from conftest import cli
 
@@ -110,11 +110,60 @@ def test_unreadable_theater_file(tmp_path: Path) -> None:
 
 
 def test_another_theater_parses() -> None:
-    """A theater is data: another alliance system needs only another file."""
+    """A theater is data: another alliance system needs only another file (every component with an indicator)."""
+    comps = [f"{a}.{lvl}.RUS" for a in ("POL", "LTU") for lvl in ("local", "systemic")]
     data = {"name": "Baltic", "patron": "USA", "allies": ["POL", "LTU"], "sources": ["RUS"],
             "levels": ["systemic", "local"],
-            "indicator": [{"id": "rus_milburden", "component": "POL.systemic.RUS", "table": "military_spending",
-                           "series": "share_gdp", "actor": "RUS"}]}
+            "indicator": [{"id": f"rus_milburden_{i}", "component": c, "table": "military_spending",
+                           "series": "share_gdp", "actor": "RUS"} for i, c in enumerate(comps)]}
     th = parse_theater(data, "baltic.toml")
     assert th.components()[0] == ("POL", "local", "RUS") and th.indicators[0].sign == 1
+    assert th.great_power == th.client == "RUS"  # one source plays both roles
     assert tomllib.loads(PACKAGED)["patron"] == "USA"
+    with pytest.raises(TheaterError, match=r"baltic.toml: indicator: component LTU.local.RUS has no indicator"):
+        parse_theater({**data, "indicator": data["indicator"][:2]}, "baltic.toml")
+
+
+def test_packaged_theaters_are_listed_and_load_by_name() -> None:
+    assert packaged_theaters()[0] == "northeast_asia" and "eastern_flank" in packaged_theaters()
+    flank = load_theater("eastern_flank")
+    assert (flank.patron, flank.allies, flank.great_power, flank.client) == ("USA", ("POL", "LTU"), "RUS", "BLR")
+    assert all(flank.indicators_for(*c) for c in flank.components())
+    run = cli("theater", "list", "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    rows = {r["name"]: r for r in run.json()}
+    assert rows["eastern_flank"]["allies"] == ["POL", "LTU"] and rows["northeast_asia"]["sources"] == ["CHN", "PRK"]
+    shown = cli("theater", "show", "eastern_flank", "--format", "json")
+    assert shown.exit_code == 0 and {r["component"] for r in shown.json()} == {".".join(c) for c in flank.components()}
+    unknown = cli("theater", "show", "atlantis")
+    assert unknown.exit_code == 2 and "nosuchtheater" in unknown.message and "eastern_flank" in unknown.message
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("great_power", "RUS", "great_power: 'RUS' is not in sources"),
+    ("client", "CHN", "client: 'CHN' is also the great_power"),
+])
+def test_roles_are_sources(key: str, value: str, says: str) -> None:
+    data = tomllib.loads(PACKAGED)
+    with pytest.raises(TheaterError, match=says):
+        parse_theater({**data, key: value}, "roles.toml")
+
+
+def test_unknown_series_is_refused() -> None:
+    with pytest.raises(TheaterError, match=r"series: 'tests_everything' is not a series of missile_tests"):
+        load_theater_text(edit('series = "tests_short_range"', 'series = "tests_everything"'))
+
+
+def test_named_series_agree_with_the_measures() -> None:
+    """The theater's list of named series is the one the measures compute."""
+    from dualthreat.measure import aggregates
+    from dualthreat.measure.series import MISSILE_SERIES
+
+    assert set(NAMED_SERIES["missile_tests"]) == set(MISSILE_SERIES)
+    assert set(NAMED_SERIES["icews_dyad_month"]) == set(aggregates.MONTH_COUNTS)
+    assert set(NAMED_SERIES["icews_dyad_year"]) == set(aggregates.YEAR_SERIES)
+    assert set(NAMED_SERIES["gdelt_pairs"]) == set(aggregates.GDELT_SERIES)
+
+
+def load_theater_text(text: str):  # noqa: ANN201 - Theater
+    return parse_theater(tomllib.loads(text), "edited.toml")

@@ -1,5 +1,9 @@
 """Theaters: which patron, allies, threat sources and levels, and which indicator measures which threat
 component T[ally, level, source]. Loaded from TOML and validated, with errors that name the bad key.
+
+A theater also names the roles of its sources: the ``great_power`` (China in Northeast Asia) and its ``client``
+(North Korea), whose threat works through the great power's backing (the mediator). Packaged theaters live in
+``dualthreat/theaters/``; :func:`load_theater` takes a packaged theater's name or a file.
 """
 
 from __future__ import annotations
@@ -14,6 +18,20 @@ from dualthreat import countries
 from dualthreat.tables import TABLES
 
 LEVELS = ("local", "systemic")
+# The named series an indicator can read from each table other than `indicators` (whose series are the values
+# of its `series` column); dualthreat.measure.series computes them (tests/test_theater.py checks they agree).
+NAMED_SERIES: dict[str, tuple[str, ...]] = {
+    "missile_tests": ("tests_all", "tests_landing_sea_of_japan_or_pacific", "tests_short_range", "tests_long_range"),
+    "capabilities": ("cinc", "cinc_ratio_to_patron"),
+    "military_spending": ("share_gdp",),
+    "territorial_threat": ("threat",),
+    "pew_favorability": ("pct_favorable", "pct_unfavorable", "pct_very_favorable", "pct_somewhat_favorable",
+                         "pct_somewhat_unfavorable", "pct_very_unfavorable", "pct_dk"),
+    "icews_dyad_month": ("conflict_total", "verbal_conflict", "material_conflict"),
+    "icews_dyad_year": ("verbal_coop", "material_coop", "verbal_conflict", "material_conflict", "net_cooperation",
+                        "cooperation_share", "conflict_share"),
+    "gdelt_pairs": ("weight_mean", "weight_sum"),
+}
 
 
 class TheaterError(ValueError):
@@ -49,6 +67,9 @@ class Theater:
     indicators: tuple[Indicator, ...]
     labels: dict[str, str]
     file: str = ""
+    great_power: str = ""
+    client: str = ""
+    description: str = ""
 
     @property
     def states(self) -> tuple[str, ...]:
@@ -65,7 +86,9 @@ class Theater:
         return self.labels.get(code, code)
 
 
-_TOP_KEYS = {"name", "patron", "allies", "sources", "levels", "labels", "indicator"}
+_TOP_KEYS = {"name", "patron", "allies", "sources", "levels", "labels", "indicator", "great_power", "client",
+             "description"}
+PACKAGED = "theaters"
 _IND_KEYS = {"id", "component", "table", "series", "actor", "target", "unit", "sign", "note"}
 
 
@@ -132,6 +155,10 @@ def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
             raise _fail(file, f"{where}.component", f"source {source!r} is not in sources {list(groups['sources'])}")
         if raw["table"] not in TABLES:
             raise _fail(file, f"{where}.table", f"{raw['table']!r} is not a table (one of {', '.join(TABLES)})")
+        named = NAMED_SERIES.get(raw["table"])
+        if named is not None and raw["series"] not in named:
+            raise _fail(file, f"{where}.series", f"{raw['series']!r} is not a series of {raw['table']} "
+                        f"(one of {', '.join(named)})")
         for key in ("actor", "target"):
             if key in raw:
                 _country(file, f"{where}.{key}", raw[key])
@@ -140,15 +167,46 @@ def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
             raise _fail(file, f"{where}.sign", f"{sign!r} must be 1 or -1")
         indicators.append(Indicator(raw["id"], ally, level, source, raw["table"], raw["series"], raw.get("actor"),
                                     raw.get("target"), raw.get("unit"), sign, raw.get("note", "")))
+    roles = {}
+    for key, default in (("great_power", groups["sources"][0]), ("client", groups["sources"][-1])):
+        value = data.get(key, default)
+        if value not in groups["sources"]:
+            raise _fail(file, key, f"{value!r} is not in sources {list(groups['sources'])}")
+        roles[key] = value
+    if len(groups["sources"]) > 1 and roles["great_power"] == roles["client"]:
+        raise _fail(file, "client", f"{roles['client']!r} is also the great_power; the client is another source")
+    missing = [f"{a}.{lvl}.{src}" for a in groups["allies"] for lvl in LEVELS for src in groups["sources"]
+               if not any(i.component == (a, lvl, src) for i in indicators)]
+    if missing:
+        raise _fail(file, "indicator", f"component {missing[0]} has no indicator (every ALLY.level.SOURCE needs one; "
+                    f"{len(missing)} without)")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise _fail(file, "description", "must be a string")
     return Theater(data["name"], patron, groups["allies"], groups["sources"], tuple(LEVELS), tuple(indicators),
-                   dict(labels), file)
+                   dict(labels), file, roles["great_power"], roles["client"], description)
+
+
+def packaged_theaters() -> list[str]:
+    """The names of the packaged theaters (their file names without ``.toml``), the default first."""
+    names = sorted(p.name[:-5] for p in resources.files("dualthreat").joinpath(PACKAGED).iterdir()
+                   if p.name.endswith(".toml"))
+    return sorted(names, key=lambda n: n != DEFAULT_THEATER)
+
+
+DEFAULT_THEATER = "northeast_asia"
 
 
 def load_theater(path: str | Path | None = None) -> Theater:
-    """Load a theater file; by default the packaged ``northeast_asia.toml``."""
-    if path is None:
-        ref = resources.files("dualthreat").joinpath("theaters/northeast_asia.toml")
-        text, file = ref.read_text("utf-8"), "theaters/northeast_asia.toml"
+    """Load a theater: a packaged theater's name (see :func:`packaged_theaters`), a TOML file, or by default
+    the packaged ``northeast_asia``."""
+    name = DEFAULT_THEATER if path is None else str(path)
+    if name in packaged_theaters() and not Path(name).exists():
+        ref = resources.files("dualthreat").joinpath(f"{PACKAGED}/{name}.toml")
+        text, file = ref.read_text("utf-8"), f"{PACKAGED}/{name}.toml"
+    elif path is not None and not Path(path).exists() and Path(str(path)).suffix != ".toml":
+        raise TheaterError(f"{path}: no such theater; packaged theaters: {', '.join(packaged_theaters())} "
+                           "(or give a .toml file)")
     else:
         file = str(path)
         try:

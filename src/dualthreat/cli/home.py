@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from dualthreat.cli.options import (
+    TheaterOpt,
     FormatOpt,
     OutputFormat,
     StoreOpt,
@@ -36,6 +37,7 @@ def _register(app: typer.Typer) -> None:
         view: Annotated[str, typer.Option("--view", help="For csv: elite, public, gap, gap_summary or protest."
                                           )] = "elite",
         store: StoreOpt = None,
+        theater: TheaterOpt = None,
         fmt: FormatOpt = OutputFormat.table,
     ) -> None:
         """The home front: elite threat salience, public threat perception, their gap, protest against the US.
@@ -51,7 +53,7 @@ def _register(app: typer.Typer) -> None:
         st, StoreError = _store(store)
         from dualthreat.theater import load_theater
 
-        theater = load_theater()
+        theater = load_theater(theater)
         if ally and ally.upper() not in theater.allies:
             _fail(f"--ally must be one of {', '.join(theater.allies)}, not {ally!r}", 2)
         allies = (ally.upper(),) if ally else None

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from dualthreat.cli.options import (
+from dualthreat.cli.options import (TheaterOpt, 
     AllyOpt,
     FormatOpt,
     FromOpt,
@@ -26,15 +26,16 @@ _fail, _progress = fail, progress
 app = typer.Typer()
 
 
-def _fit(store: Optional[str], as_of: Optional[str] = None):  # noqa: ANN202 - DualThreatModel
+def _fit(store: Optional[str], as_of: Optional[str] = None, theater: Optional[str] = None):  # noqa: ANN202
     from dualthreat.model import DualThreatModel
     from dualthreat.model.cache import fit_cached
     from dualthreat.store import Store, StoreError
+    from dualthreat.theater import load_theater
 
     try:
         with _progress() as progress:
             progress.add_task("fitting the threat components (or reading the fit cached by the last run)", total=None)
-            return fit_cached(DualThreatModel(as_of=as_of), Store(store))
+            return fit_cached(DualThreatModel(load_theater(theater), as_of=as_of), Store(store))
     except StoreError as exc:
         _fail(str(exc))
 
@@ -50,6 +51,7 @@ def threats(
                                                    "contributed to each component at this month (YYYY-MM).",
                                                    callback=month, show_default=False)] = None,
     store: StoreOpt = None,
+    theater: TheaterOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """The threat components T[ally, level, source] per month, with 90% bands.
@@ -58,7 +60,7 @@ def threats(
     Values are latent z-scores relative to the model's reference window (default 1996-2015; 0 = its average). The table
     view shows the latest month as each ally's 2x2 matrix; --from/--to or --format csv|json give the series.
     """
-    model = _fit(store)
+    model = _fit(store, theater=theater)
     if explain:
         rows = []
         for a, level, source in model.theater_.components():
@@ -99,6 +101,7 @@ def posture(
     subset: Annotated[str, typer.Option("--subset", help="Roll calls for vote measures: all, important, or "
                                         "issue:me|nu|di|hr|co|ec.")] = "all",
     store: StoreOpt = None,
+    theater: TheaterOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Each ally's position between the patron and China, per year, with 90% intervals.
@@ -111,7 +114,7 @@ def posture(
     from dualthreat.theater import load_theater
 
     try:
-        p = posture_table(load_theater(), Store(store))
+        p = posture_table(load_theater(theater), Store(store))
     except StoreError as exc:
         _fail(str(exc))
     if ally:
@@ -125,12 +128,12 @@ def posture(
 
 @app.command()
 def mediator(ally: AllyOpt = None, smoothed: Annotated[bool, typer.Option("--smoothed")] = False,
-             store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
+             store: StoreOpt = None, theater: TheaterOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
     """The mediator M = T[ally, local, North Korea] x China's backing of North Korea, per month.
 
     Computed for both allies, so that the claim that it matters for Seoul and not for Tokyo can be tested.
     """
-    model = _fit(store)
+    model = _fit(store, theater=theater)
     m = model.mediator_[model.mediator_.estimate == ("smoothed" if smoothed else "filtered")]
     if ally:
         m = m[m.ally == ally]

@@ -199,3 +199,31 @@ def scale_label(reference: Sequence[str]) -> str:
     """The unit of the threat components, from the model's reference window: ``z vs 1996-2015``."""
     first, last = str(reference[0])[:4], str(reference[1])[:4]
     return f"z vs {first}-{last}"
+
+
+def theater_name(value: Optional[str]) -> Optional[str]:
+    """A --theater value, checked: a packaged theater's name or a theater file; a bad one exits with status 2."""
+    if value is None:
+        return None
+    from dualthreat.theater import TheaterError, load_theater
+
+    try:
+        load_theater(value)
+    except TheaterError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+TheaterOpt = Annotated[Optional[str], typer.Option("--theater", help="A packaged theater (see `dualthreat theater "
+                                                   "list`: northeast_asia, the default, or eastern_flank) or a "
+                                                   "theater TOML file.", callback=theater_name, show_default=False)]
+
+
+def period(value: Optional[str]) -> Optional[str]:
+    """A year or month option (YYYY or YYYY-MM), checked the same way as :func:`month`."""
+    if value is None or (len(value) == 4 and value.isdigit()):
+        return value
+    try:
+        return month(value)
+    except typer.BadParameter:
+        raise typer.BadParameter(f"{value!r} is not a year or a month (YYYY or YYYY-MM, e.g. 2010 or 2010-09)") from None

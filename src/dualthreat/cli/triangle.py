@@ -10,6 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from dualthreat.cli.options import (
+    TheaterOpt,
+    period,
     FormatOpt,
     OutputFormat,
     StoreOpt,
@@ -53,9 +55,11 @@ def _register(app: typer.Typer) -> None:
         triad: Annotated[Optional[list[str]], typer.Option("--triad", help="Only this triad, e.g. USA-JPN-KOR "
                                                            "(repeatable).", show_default=False)] = None,
         start: Annotated[Optional[str], typer.Option("--from", help="First period (YYYY or YYYY-MM).",
-                                                     show_default=False)] = None,
-        end: Annotated[Optional[str], typer.Option("--to", help="Last period.", show_default=False)] = None,
+                                                     callback=period, show_default=False)] = None,
+        end: Annotated[Optional[str], typer.Option("--to", help="Last period (YYYY or YYYY-MM).", callback=period,
+                                                   show_default=False)] = None,
         store: StoreOpt = None,
+        theater: TheaterOpt = None,
         fmt: FormatOpt = OutputFormat.table,
     ) -> None:
         """Signed network among the theater's states and its structural balance, per triad and overall.
@@ -67,12 +71,13 @@ def _register(app: typer.Typer) -> None:
         and the frustration of the best split into two camps. Method: docs/triangle-and-home-front.md.
         """
         from dualthreat.model.triangle import TriangleModel
+        from dualthreat.theater import load_theater
 
         st, StoreError = _store(store)
         if view not in ("summary", "triads", "ties"):
             _fail(f"--view must be summary, triads or ties, not {view!r}", 2)
         try:
-            m = TriangleModel(source=source).fit(st)
+            m = TriangleModel(load_theater(theater), source=source).fit(st)
         except (StoreError, ValueError) as exc:
             _fail(str(exc), 2)
         bal, tri, ties = m.balance_, m.triads_, m.ties_
@@ -142,7 +147,7 @@ def _register(app: typer.Typer) -> None:
                           markup=False, highlight=False)
 
     @app.command("japan-rok")
-    def japan_rok(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table,
+    def japan_rok(store: StoreOpt = None, theater: TheaterOpt = None, fmt: FormatOpt = OutputFormat.table,
                   view: Annotated[str, typer.Option("--view", help="For csv: cooperation, fear, proxies or cha."
                                                     )] = "cooperation") -> None:
         """Japan-ROK cooperation per year and the test of Cha's quasi-alliance argument (H18).
@@ -153,10 +158,11 @@ def _register(app: typer.Typer) -> None:
         abandonment (joint) and less when only one does (asymmetry).
         """
         from dualthreat.model.triangle import PROXIES, TriangleModel
+        from dualthreat.theater import load_theater
 
         st, StoreError = _store(store)
         try:
-            m = TriangleModel().fit(st)
+            m = TriangleModel(load_theater(theater)).fit(st)
         except (StoreError, ValueError) as exc:
             _fail(str(exc), 2)
         fear = m.fear_.pivot(index="year", columns="ally", values="fear").reset_index()
