@@ -412,8 +412,9 @@ static int keep(Scanner *s, const char *const *fs, const size_t *fl, const int *
     }
     int64_t line = s->line;
     int32_t day = epoch_days(v->day / 10000, v->day / 100 % 100, v->day % 100);
-    char month[8];
-    snprintf(month, sizeof month, "%04d-%02d", (int)(v->day / 10000), (int)(v->day / 100 % 100));
+    int y = (int)(v->day / 10000), mo = (int)(v->day / 100 % 100);  /* 1900-2100, 1-12 (checked) */
+    const char month[7] = {(char)('0' + y / 1000), (char)('0' + y / 100 % 10), (char)('0' + y / 10 % 10),
+                           (char)('0' + y % 10), '-', (char)('0' + mo / 10), (char)('0' + mo % 10)};
     uint8_t src = (uint8_t)v->a, tgt = (uint8_t)v->b;
     int32_t quad = (int32_t)v->quad, ment = (int32_t)v->ment, nsrc = (int32_t)v->src, nart = (int32_t)v->art;
     if (buf_put(&c[B_LINE], &line, 8) || buf_put(&c[B_ID], &v->id, 8) || buf_put(&c[B_DATE], &day, 4)
