@@ -396,3 +396,30 @@ def test_strict_speeches(ingested_base: BaseStore, ingested_store: Path, tmp_pat
     assert run.exit_code == 2
     assert run.json()["rejections"][0]["field"] == "(file name)"
     ingested_base.assert_unchanged(ingested_store)
+
+
+@pytest.mark.parametrize("spec_id,values,field,reason", [
+    ("indicators", {"value": "-5"}, "value", "-5 is a negative count (unit 'count')"),
+    ("indicators", {"unit": "days", "value": "-5"}, "value", "-5 is a negative day count (unit 'days')"),
+    ("indicators", {"unit": "ship_count_cumulative", "value": "-5"}, "value",
+     "-5 is a negative ship count (unit 'ship_count_cumulative')"),
+    ("indicators", {"unit": "percent", "value": "120"}, "value",
+     "120 is outside 0-100 for a percentage (unit 'percent')"),
+    ("indicators", {"unit": "share", "value": "1.5"}, "value", "1.5 is outside 0-1 for a share (unit 'share')"),
+    ("indicators", {"unit": "score_0_10", "value": "11"}, "value", "11 is outside 0-10 for unit 'score_0_10'"),
+    ("icews_dyad_month", {"event09": "-5"}, "event09", "-5 is a negative count"),
+    ("icews_dyad_year", {"matlConf": "-5"}, "matlConf", "-5 is a negative count"),
+], ids=["count", "day_count", "ship_count", "percentage", "share", "score", "icews_dyad_month", "icews_dyad_year"])
+def test_values_checked_by_unit(spec_id: str, values: dict[str, str], field: str, reason: str,
+                                ingested_base: BaseStore, ingested_store: Path, tmp_path: Path) -> None:
+    """A value its unit cannot take (a count of -5, a percentage of 120, ...) is a rejected row naming the
+    field and the value; the other rows load (issue 12, item 5)."""
+    spec = next(s for s in TABULAR if s.id == spec_id)
+    bad = tmp_path / spec.fixture
+    bad.write_bytes(set_fields(spec.path.read_bytes(), BAD_LINE, values))
+    run = ingest_json(spec.kind, bad, ingested_store)
+    case = Case(spec, "unit", bytes, line=BAD_LINE, field=field, reason=f"^{re.escape(reason)}$", rows_in=spec.rows,
+                loaded=spec.rows - 1)
+    out = assert_rejected(run, bad, case)
+    ingested_base.assert_only_added(ingested_store, spec.table, display_path(bad), added_to(out, spec.table),
+                                    grows=spec.companions)

@@ -91,3 +91,25 @@ def test_posture_table_for_both_allies(store):
     # the coded episodes: Japan's alliance regional since the 1997 guidelines; Korea's not regional
     assert scope.loc[("JPN", 1997)] == 1.0
     assert (scope.loc["KOR"] == 0.0).all()
+
+
+def test_posture_without_coded_events_uses_the_aggregates_on_their_own_scales(store):
+    import pandas as pd
+
+    p = posture(load_theater(), store)
+    icews = p[p.measure == "icews_net_cooperation"].set_index(["ally", "partner", "year"])
+    assert set(icews.source) == {"icews_dyad_year"} and icews.index.get_level_values("year").max() == 2014
+    # KOR->USA 2010 from netify: (verbal + material cooperation - conflict) / all four, n = all four
+    row = icews.loc[("KOR", "USA", 2010)]
+    q = store.query("SELECT verbal_coop + material_coop AS c, verbal_conflict + material_conflict AS f "
+                    "FROM icews_dyad_year WHERE source = 'KOR' AND target = 'USA' AND year = 2010").to_pylist()[0]
+    assert row.n == q["c"] + q["f"] and row.value == pytest.approx((q["c"] - q["f"]) / (q["c"] + q["f"]))
+    gdelt = p[p.measure == "gdelt_weight"]
+    assert set(gdelt.source) == {"gdelt_pairs"} and gdelt.year.min() == 2018
+    # each source has its own alignment gap; none spans 2015-2017
+    gaps = p[(p.measure == "alignment_gap") & p.subset.isin(["icews_dyad_year", "gdelt_pairs"])]
+    assert set(gaps.subset) == {"icews_dyad_year", "gdelt_pairs"}
+    assert not gaps.year.between(2015, 2017).any()
+    # a year is used once it has ended
+    cut = posture(load_theater(), store, as_of=pd.Timestamp("2011-01-01"))
+    assert cut[cut.measure == "icews_net_cooperation"].year.max() == 2010

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from dualthreat.cli import app
 from dualthreat.store.defaults import build
 from dualthreat.measure.unga import vote_agreement
-from dualthreat.model.domestic import DomesticModel
-from dualthreat.model.identity import identity_episodes, identity_friction
+from dualthreat.model.domestic import PROTEST_PROXY, DomesticModel, protest_against_patron
+from dualthreat.model.identity import CODED_EVENTS_NEEDED, identity_episodes, identity_friction
 from dualthreat.model.triangle import EVENTS_NEEDED, TriangleModel
 from dualthreat.store import Store
 
@@ -113,7 +113,10 @@ def test_japan_rok_cooperation_from_the_coded_episodes(tri):
 
 def test_abandonment_proxies_are_documented_and_the_rapprochements_shared(tri):
     p = tri.proxies_
-    assert set(p.proxy) == {"us_ally_divergence", "us_china_rapprochement", "us_dprk_rapprochement"}
+    # the three UN-vote proxies, and the US-to-ally event proxy from netify's dyad-years (2005-2014: 2002 + 3)
+    assert set(p.proxy) == {"us_ally_divergence", "us_china_rapprochement", "us_dprk_rapprochement",
+                            "us_cooperation_events"}
+    assert sorted(p[p.proxy == "us_cooperation_events"].year.unique()) == list(range(2005, 2015))
     assert p.description.str.len().min() > 40
     for proxy in ("us_china_rapprochement", "us_dprk_rapprochement"):
         j = p[(p.ally == "JPN") & (p.proxy == proxy)].set_index("year").signal
@@ -139,7 +142,15 @@ def test_cha_test_reports_estimate_interval_n_and_an_honest_verdict(tri):
         assert row.asymmetry_lower < row.asymmetry_coef < row.asymmetry_upper
         assert row.n_both + row.n_one + row.n_neither == row.n_years
     assert vk.verdict == "inconclusive"  # both intervals straddle zero
-    assert cha.loc["events_net"].verdict == f"not run: {EVENTS_NEEDED}"
+    # without coded events, Japan-ROK events come from netify's ICEWS dyad-years, and the test says so
+    ev = cha.loc["events_net"]
+    assert (ev.n_years, ev.years) == (13, "2002-2014") and "ICEWS dyad-year counts (netify)" in ev.description
+    assert ev.joint_lower < ev.joint_coef < ev.joint_upper and ev.verdict == "inconclusive"
+    assert tri.events_status_ == "icews_dyad_year"
+    coop = tri.cooperation_.set_index("year")
+    assert (coop.loc[2005, "events_coop"], coop.loc[2005, "events_conflict"]) == (5908, 1459)  # netify, both ways
+    assert coop.loc[2001:2014, "events_n"].notna().sum() == 13 and coop.loc[2015:, "events_n"].isna().all()
+    assert set(tri.proxies_.proxy) >= {"us_cooperation_events"}
 
 
 # ------------------------------------------------------------------------------------------------ the home front
@@ -209,10 +220,16 @@ def test_elite_public_gap_says_how_many_years_have_both(dom):
         assert s.loc[(ally, "PRK"), "status"].startswith("not computed")
 
 
-def test_protest_needs_event_data_and_invents_nothing(dom):
+def test_protest_without_coded_events_is_a_stated_proxy(dom, empty_store):
     pr = dom.protest_
-    assert set(pr.ally) == {"JPN", "KOR"}
-    assert pr.events.isna().all() and (pr.status == EVENTS_NEEDED).all()
+    assert set(pr.ally) == {"JPN", "KOR"} and (pr.status == PROTEST_PROXY).all()
+    assert (pr.dataset == "icews_dyad_year").all() and set(pr.year) == set(range(2002, 2015))
+    kor = pr[pr.ally == "KOR"].set_index("year")
+    assert kor.loc[2002, "events"] == 129  # netify KOR->USA material conflict in 2002 (the year of the protests)
+    assert 0 < kor.loc[2002, "share"] < 1
+    # with neither coded events nor the aggregates, a row saying so, never an invented zero
+    none = protest_against_patron(Store(empty_store), ("JPN", "KOR"))
+    assert none.events.isna().all() and (none.status == EVENTS_NEEDED).all()
 
 
 def test_identity_friction_from_the_coded_episodes(store):
@@ -224,7 +241,12 @@ def test_identity_friction_from_the_coded_episodes(store):
     assert f[(f.measure == "identity_episodes") & (f.dyad == "JPN-CHN")].value.sum() == 0
     ev = f[f.measure == "events_disapprove_reject"]
     assert set(ev.dyad) == {"JPN-KOR", "JPN-CHN", "KOR-CHN"} and ev.value.isna().all()
-    assert (ev.status == EVENTS_NEEDED).all()
+    assert (ev.status == CODED_EVENTS_NEEDED).all()
+    vc = f[(f.measure == "icews_verbal_conflict") & (f.dyad == "JPN-KOR")].set_index("year")
+    assert list(vc.index) == list(range(2002, 2015)) and (vc.source == "icews_dyad_year").all()
+    assert vc.loc[2005, "value"] == pytest.approx(1222 / 7367) and vc.loc[2005, "status"].startswith("1222 of 7367")
+    gw = f[(f.measure == "gdelt_weight") & (f.dyad == "JPN-KOR")].set_index("year")
+    assert list(gw.index) == list(range(2018, 2025)) and (gw.source == "gdelt_pairs").all()
     co = f[f.measure.str.contains("no affinity with South Korea")]
     assert len(co) >= 8
     e = identity_episodes(store).set_index("episode_id")
@@ -240,7 +262,7 @@ def test_cli_triangle_json(store):
     assert code == 0
     d = json.loads(out)
     assert d["source"] == "votes+ideal_points" and d["states"] == ["USA", "JPN", "KOR", "CHN", "PRK"]
-    assert d["events"] == EVENTS_NEEDED
+    assert d["events"] == "icews_dyad_year"  # no coded events: the dyad-year aggregates stand in
     periods = {p["period"]: p for p in d["periods"]}
     assert periods["2022"]["share_balanced"] == 1.0 and periods["1995"]["triads"] == 10
     names = {t["triad"] for t in d["triads"]}
@@ -256,8 +278,10 @@ def test_cli_triangle_table_and_filters(store):
     assert "Structural balance" in out and "2015" in out and "2014" not in out
     assert "+++ B" in out
     assert "calibrated ideal-point" in " ".join(err.split())
-    code, _, err = run("triangle", "--store", str(store.path), "--source", "events")
-    assert code == 2 and "needs event data" in " ".join(err.split())
+    # without coded events, --source events is the yearly network of the ICEWS dyad-year counts
+    code, out, err = run("triangle", "--store", str(store.path), "--source", "events", "--from", "2010", "--to",
+                         "2010")
+    assert code == 0 and "icews_dyad_year" in out and "2011" not in out
 
 
 def test_cli_domestic_kor_json(store):
@@ -268,7 +292,7 @@ def test_cli_domestic_kor_json(store):
     assert {r["ally"] for r in d["elite"]} == {"KOR"}
     assert d["coverage"][0]["missing"] == [] and d["coverage"][0]["first"] == 1991
     assert {r["source"] for r in d["gap_summary"]} == {"CHN", "PRK"}
-    assert d["protest"][0]["status"] == EVENTS_NEEDED
+    assert d["protest"][0]["status"] == PROTEST_PROXY
     code, _, err = run("domestic", "--ally", "XXX", "--store", str(store.path))
     assert code == 2 and "--ally" in err
 
@@ -283,6 +307,16 @@ def test_cli_japan_rok_and_identity(store):
     assert code == 0
     d = json.loads(out)
     assert {r["episode_id"] for r in d["identity_episodes"]} == {"C024", "C029"}
+
+
+def test_yearly_event_network_from_the_dyad_years(store):
+    m = TriangleModel(source="events").fit(store)
+    assert m.source_ == "events" and set(m.ties_.source) == {"icews_dyad_year"}
+    assert sorted(m.ties_.period.unique()) == [str(y) for y in range(2002, 2015)]
+    t = m.ties_.set_index(["period", "a", "b"])
+    # 2010, the year of the Cheonan sinking and the Yeonpyeong shelling: the Korean tie turns negative
+    assert t.loc[("2010", "KOR", "PRK"), "weight"] < 0 < t.loc[("2007", "KOR", "PRK"), "weight"]
+    assert t.loc[("2010", "KOR", "PRK"), "n"] == 842 + 13 + 745 + 1845 + 1612 + 48 + 948 + 269  # both ways
 
 
 # ------------------------------------------------------------------------------------ with event data loaded

@@ -27,6 +27,35 @@ def status_of(note: str | None) -> str:
     return STATUS_MARKERS[m.group(1)] if m else "firm"
 
 
+# Units whose values cannot be negative: counts of events, days, ships, aircraft, missiles, people, and
+# magnitudes (yields, money, a share of GDP, which can exceed 100: Kuwait 1991).
+NONNEGATIVE_UNITS = {"aircraft", "occasions", "launch_events", "missiles", "tests", "event", "persons_killed",
+                     "percent_of_gdp"}
+NONNEGATIVE_PREFIXES = ("count", "days", "ship_count", "kiloton", "usd")
+
+
+def check_unit(value: float, unit: str) -> None:
+    """Reject a value its unit cannot take: a count, day count or ship count below zero, a percentage outside
+    0-100, a share outside 0-1, a ``score_A_B`` outside A-B (item 5 of issue 12)."""
+    if unit.startswith("score_"):
+        bounds = unit.split("_")[1:]
+        if len(bounds) == 2 and all(b.isdigit() for b in bounds):
+            lo, hi = int(bounds[0]), int(bounds[1])
+            if not lo <= value <= hi:
+                raise RowError("value", f"{value:g} is outside {lo}-{hi} for unit {unit!r}")
+        return
+    if unit.startswith("percent") and unit != "percent_of_gdp":
+        if not 0 <= value <= 100:
+            raise RowError("value", f"{value:g} is outside 0-100 for a percentage (unit {unit!r})")
+    elif unit.startswith("share"):
+        if not 0 <= value <= 1:
+            raise RowError("value", f"{value:g} is outside 0-1 for a share (unit {unit!r})")
+    elif (unit in NONNEGATIVE_UNITS or unit.startswith(NONNEGATIVE_PREFIXES)) and value < 0:
+        kind = ("day count" if unit.startswith("days") else "ship count" if unit.startswith("ship_count")
+                else "magnitude" if unit.startswith(("kiloton", "usd", "percent_of_gdp")) else "count")
+        raise RowError("value", f"{value:g} is a negative {kind} (unit {unit!r})")
+
+
 def _indicator(rec: Record) -> dict[str, Any]:
     period_type = choice(rec, "period_type", PERIOD_TYPES)
     period = text(rec, "period")
@@ -41,7 +70,7 @@ def _indicator(rec: Record) -> dict[str, Any]:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", series):
         raise RowError("series", f"{series[:40]!r} is not a snake_case series name")
     note = text(rec, "note", required=False)
-    return {
+    row = {
         "series": series,
         "actor": country(rec, "actor", aggregates=True),
         "target": country(rec, "target", aggregates=True, required=False),
@@ -57,6 +86,8 @@ def _indicator(rec: Record) -> dict[str, Any]:
         "note": note,
         "source_url": url,
     }
+    check_unit(row["value"], row["unit"])
+    return row
 
 
 INDICATORS = Format(

@@ -189,7 +189,7 @@ def overlap_correlations(store: Store, states: tuple[str, ...]) -> pd.DataFrame:
             # only whole years of the monthly file
             n_months = month.assign(year=[m.year for m in month["month"]]).groupby("year").size()
             by_year = by_year[n_months == 12]
-            both = year.set_index("year").join(by_year, how="inner", lsuffix="_netify")
+            both = year.set_index("year").add_suffix("_netify").join(by_year, how="inner")
             if len(both) < 3:
                 continue
             netify_conflict = both["verbal_conflict_netify"] + both["material_conflict_netify"]
@@ -206,3 +206,31 @@ def overlap_correlations(store: Store, states: tuple[str, ...]) -> pd.DataFrame:
                 else np.nan
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def quad_panel(store: Store, states: tuple[str, ...]) -> pd.DataFrame:
+    """netify's ICEWS dyad-years among ``states`` (directed, source != target): the four quads and ``events``
+    (their sum). Empty when the table is not loaded."""
+    cols = ["source", "target", "year", *QUADS, "events"]
+    if not aggregates_loaded(store, "icews_dyad_year"):
+        return pd.DataFrame(columns=cols)
+    marks = ", ".join("?" * len(states))
+    df = store.query(f"SELECT source, target, year, {', '.join(f'sum({q}) AS {q}' for q in QUADS)} "
+                     f"FROM icews_dyad_year WHERE source IN ({marks}) AND target IN ({marks}) AND source <> target "
+                     "GROUP BY ALL ORDER BY source, target, year", [*states, *states]).to_pandas()
+    df[list(QUADS)] = df[list(QUADS)].astype(int)
+    df["year"] = df["year"].astype(int)
+    df["events"] = df[list(QUADS)].sum(axis=1)
+    return df[cols]
+
+
+def gdelt_pair_yearly(store: Store, a: str, b: str) -> pd.DataFrame:
+    """The GDELT weight of the pair {a, b} per year: mean per covered day (``weight_mean``), sum and ``days``
+    covered. Only years with covered days; empty when the pair never appears."""
+    m = gdelt_pair_monthly(store, a, b)
+    cols = ["year", "weight_mean", "weight_sum", "days"]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    y = m.assign(year=[p.year for p in m["month"]]).groupby("year", as_index=False)[["weight_sum", "days"]].sum()
+    y["weight_mean"] = y["weight_sum"] / y["days"]
+    return y[cols]

@@ -10,8 +10,10 @@
 * ``gap_``: per ally, threat source and year where both exist, ``elite_z - public_z`` (both standardised over
   the years they share); ``gap_summary_``: per ally and source, the years with both and the correlation of
   the two series with a 90% interval;
-* ``protest_``: CAMEO 14 (protest) events against the United States in each ally, per year, when event data
-  are loaded; otherwise a row saying that they are needed.
+* ``protest_``: CAMEO 14 (protest) events against the United States in each ally, per year, when coded events
+  are loaded; without them, a stated proxy from the ICEWS dyad-year counts (netify, 2002-2014): the ally's
+  material conflict toward the patron (CAMEO 14-20, of which protest is one root), marked as such; otherwise a
+  row saying that event data are needed.
 
 Which poll series measure what, and why, is in ``PUBLIC_SERIES`` and docs/triangle-and-home-front.md.
 """
@@ -231,20 +233,34 @@ def elite_public_gap(elite: pd.DataFrame, public: pd.DataFrame, sources: tuple[s
 # protest against the United States
 
 
+PROTEST_PROXY = ("proxy: material conflict (CAMEO 14-20: protest, force posture, reduced relations, coercion, "
+                 "assault, fight) from the ally to the patron, ICEWS dyad-year counts (netify); not protest alone")
+
+
 def protest_against_patron(store: Store, allies: tuple[str, ...], patron: str = "USA") -> pd.DataFrame:
     """CAMEO 14 (protest) events by actors of each ally against the patron, per year and event dataset
-    (:func:`dualthreat.measure.events.protest_counts`), when event data are loaded; otherwise one row per ally
-    saying they are needed (never an invented zero). With event data, a zero is a real zero for the months the
-    loaded files cover."""
-    from dualthreat.model.triangle import events_loaded
+    (:func:`dualthreat.measure.events.protest_counts`), when coded events are loaded; else, per year, the stated
+    proxy ``PROTEST_PROXY`` from netify's ICEWS dyad-years (``events`` = material conflict, ``share`` = its
+    share of all the dyad's events); otherwise one row per ally saying they are needed (never an invented
+    zero). With coded events, a zero is a real zero for the months the loaded files cover."""
+    from dualthreat.measure import events as ev
+    from dualthreat.measure.aggregates import dyad_year_series
+    from dualthreat.model.triangle import EVENTS_NEEDED
 
-    ev, status = events_loaded(store)
     cols = ["ally", "target", "year", "events", "share", "dataset", "status"]
-    if ev is None:
-        return pd.DataFrame([{"ally": a, "target": patron, "year": None, "events": None, "share": None,
-                              "dataset": None, "status": status} for a in allies], columns=cols)
-    out = ev.protest_counts(store, actors=allies, target=patron)
-    return out.assign(status="events").reindex(columns=cols)
+    if ev.events_loaded(store):
+        out = ev.protest_counts(store, actors=allies, target=patron)
+        return out.assign(status="events").reindex(columns=cols)
+    rows = []
+    for ally in allies:
+        y = dyad_year_series(store, ally, patron)
+        rows += [{"ally": ally, "target": patron, "year": int(r.year), "events": int(r.material_conflict),
+                  "share": r.material_conflict / r.events if r.events else None, "dataset": "icews_dyad_year",
+                  "status": PROTEST_PROXY} for r in y.itertuples()]
+    if rows:
+        return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame([{"ally": a, "target": patron, "year": None, "events": None, "share": None,
+                          "dataset": None, "status": EVENTS_NEEDED} for a in allies], columns=cols)
 
 
 # --------------------------------------------------------------------------------------------------------------

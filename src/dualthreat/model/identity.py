@@ -5,8 +5,12 @@ Three kinds of evidence, per dyad and year, in one tidy table (:func:`identity_f
 
 * ``identity_episodes``: coded episodes of domain ``identity_history`` between the two (the 2012 Dokdo visit,
   the 2013 Yasukuni visit, ...), counted per year over the years the episodes cover;
-* ``events_disapprove_reject``: CAMEO 11 (disapprove) and 12 (reject) events between the two, when event
-  data are loaded (otherwise a row saying they are needed; never an invented zero);
+* ``events_disapprove_reject``: CAMEO 11 (disapprove) and 12 (reject) events between the two, when coded
+  events are loaded (otherwise a row saying they are needed; never an invented zero);
+* from the event aggregates, whatever is loaded: ``icews_verbal_conflict``, verbal conflict between the two
+  (both directions; the quad of CAMEO 09-13, which holds 11 and 12 among others) as a share of all their ICEWS
+  events (netify dyad-years, 2002-2014), and ``gdelt_weight``, the pair's mean GDELT weight per covered day
+  (2018-2024; negative = net conflict). Different scales, never joined; 2015-2017 has neither;
 * public views of the other side from the polls in the store (Cabinet Office affinity, Genron NPO, Pew, Asan,
   SNU), as reported, one row per series and year.
 
@@ -23,6 +27,8 @@ from dualthreat.store import Store
 
 DYADS = (("JPN", "KOR"), ("JPN", "CHN"), ("KOR", "CHN"))
 WINDOW_DAYS = 365
+CODED_EVENTS_NEEDED = ("needs coded events (GDELT/ICEWS event files): CAMEO 11 and 12 are not separable in the "
+                       "event aggregates (see icews_verbal_conflict); load events, then re-run")
 
 # (surveyed public, rated country, indicators series or "pew:<column>", label); all as reported
 PUBLIC_VIEWS = (
@@ -90,13 +96,12 @@ def identity_friction(store: Store) -> pd.DataFrame:
             rows.append({"dyad": name, "year": y, "measure": "identity_episodes", "value": float(len(ids)),
                          "unit": "episodes", "source": "episodes " + " ".join(ids) if ids else "episodes",
                          "status": "coded"})
+    rows += aggregate_friction(store)
     ev_rows = disapprove_reject(store)
     if ev_rows is None:
-        from dualthreat.model.triangle import EVENTS_NEEDED
-
         for d in DYADS:
             rows.append({"dyad": "-".join(d), "year": None, "measure": "events_disapprove_reject", "value": None,
-                         "unit": "CAMEO 11-12 events", "source": "events", "status": EVENTS_NEEDED})
+                         "unit": "CAMEO 11-12 events", "source": "events", "status": CODED_EVENTS_NEEDED})
     else:
         rows += ev_rows
 
@@ -126,15 +131,36 @@ def identity_friction(store: Store) -> pd.DataFrame:
     return out
 
 
+def aggregate_friction(store: Store) -> list[dict]:
+    """Per dyad and year, from the event aggregates: verbal conflict share of the dyad's ICEWS events (netify,
+    both directions) and the pair's mean GDELT weight per covered day."""
+    from dualthreat.measure.aggregates import dyad_year_series, gdelt_pair_yearly
+
+    rows = []
+    for a, b in DYADS:
+        both = pd.concat([dyad_year_series(store, a, b), dyad_year_series(store, b, a)])
+        if not both.empty:
+            g = both.groupby("year")[["verbal_conflict", "events"]].sum()
+            for year, r in g[g["events"] > 0].iterrows():
+                rows.append({"dyad": f"{a}-{b}", "year": int(year), "measure": "icews_verbal_conflict",
+                             "value": float(r.verbal_conflict / r.events), "unit": "share of the dyad's ICEWS events",
+                             "source": "icews_dyad_year",
+                             "status": f"{int(r.verbal_conflict)} of {int(r.events)} events (CAMEO 09-13 quad)"})
+        for r in gdelt_pair_yearly(store, a, b).itertuples():
+            rows.append({"dyad": f"{a}-{b}", "year": int(r.year), "measure": "gdelt_weight",
+                         "value": float(r.weight_mean), "unit": "mean GDELT weight per covered day",
+                         "source": "gdelt_pairs", "status": f"{int(r.days)} covered days"})
+    return rows
+
+
 def disapprove_reject(store: Store) -> list[dict] | None:
     """CAMEO 11 (disapprove) and 12 (reject) events between the two states of each dyad (both directions), per
     year, and their share of all the dyad's events, counted on the events that
     :func:`dualthreat.measure.events.prepare` keeps (deduplicated as the event indices are). ``None`` when no
     event data are loaded. Years are those the loaded event files cover; a year without such an event is 0."""
-    from dualthreat.model.triangle import events_loaded
+    from dualthreat.measure import events as ev
 
-    ev, _ = events_loaded(store)
-    if ev is None:
+    if not ev.events_loaded(store):
         return None
     import ibis
 

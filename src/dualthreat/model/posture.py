@@ -11,7 +11,12 @@ A tidy table with one row per ally, year, measure and partner:
   (the coding and the text it rests on: ``resources/episode_scope.csv``);
 * when event data are loaded, ``event_net_cooperation`` of the ally toward the patron and toward China
   (events in quad classes 1-2 minus 3-4, as a share of all events coded), and its ``alignment_gap``
-  (toward the patron minus toward China), per year here and per month in :func:`event_posture`.
+  (toward the patron minus toward China), per year here and per month in :func:`event_posture`;
+* without coded events, from the event aggregates (:func:`aggregate_posture`): ``icews_net_cooperation``, the
+  ally's net cooperation toward each partner as a share of the dyad's ICEWS events (netify dyad-years,
+  2002-2014), and ``gdelt_weight``, the pair's mean GDELT weight per covered day (undirected, 2018-2024), each
+  with its own ``alignment_gap`` (subsets ``icews_dyad_year`` and ``gdelt_pairs``). The scales differ, so the
+  two are never joined into one series; 2015-2017 has neither.
 """
 
 from __future__ import annotations
@@ -62,6 +67,26 @@ def event_posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = N
         ["ally", "month", "partner", "net_coop_share", "events"]].reset_index(drop=True)
 
 
+def aggregate_posture(theater: Theater, store: Store) -> pd.DataFrame:
+    """Per ally, partner (the patron, China) and year, from the event aggregates: ``icews_net_cooperation``
+    (netify: (cooperation - conflict) / all events from the ally to the partner, n = those events) and
+    ``gdelt_weight`` (mean GDELT weight of the pair per covered day, n = covered days)."""
+    from dualthreat.measure.aggregates import dyad_year_series, gdelt_pair_yearly
+
+    partners = [theater.patron] + (["CHN"] if "CHN" in theater.sources else [])
+    rows = []
+    for ally in theater.allies:
+        for partner in partners:
+            y = dyad_year_series(store, ally, partner).dropna(subset=["cooperation_share"])
+            rows += [{"ally": ally, "partner": partner, "year": int(r.year), "measure": "icews_net_cooperation",
+                      "value": r.net_cooperation / r.events, "n": r.events, "source": "icews_dyad_year"}
+                     for r in y.itertuples()]
+            g = gdelt_pair_yearly(store, ally, partner)
+            rows += [{"ally": ally, "partner": partner, "year": int(r.year), "measure": "gdelt_weight",
+                      "value": r.weight_mean, "n": r.days, "source": "gdelt_pairs"} for r in g.itertuples()]
+    return pd.DataFrame(rows, columns=["ally", "partner", "year", "measure", "value", "n", "source"])
+
+
 def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     partners = (theater.patron, "CHN") if "CHN" in theater.sources else (theater.patron,)
     frames = []
@@ -102,6 +127,16 @@ def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -
                                         "partner": f"{partners[0]}-{partners[1]}", "subset": "events",
                                         "value": w[partners[0]] - w[partners[1]], "lower": np.nan, "upper": np.nan,
                                         "n": np.nan, "source": "events"}))
+    else:  # no coded events: the aggregates, each on its own scale (a year is known once it has ended)
+        agg = aggregate_posture(theater, store)
+        frames.append(agg.assign(subset=agg["source"], lower=np.nan, upper=np.nan))
+        if len(partners) == 2:
+            for (measure, src), part in agg.groupby(["measure", "source"]):
+                w = part.pivot_table(index=["ally", "year"], columns="partner", values="value").dropna().reset_index()
+                frames.append(pd.DataFrame({"ally": w.ally, "year": w.year, "measure": "alignment_gap",
+                                            "partner": f"{partners[0]}-{partners[1]}", "subset": src,
+                                            "value": w[partners[0]] - w[partners[1]], "lower": np.nan,
+                                            "upper": np.nan, "n": np.nan, "source": src}))
     scope = episode_scope(store, as_of)
     for flag in ("regional", "global"):
         frames.append(pd.DataFrame({"ally": scope.ally, "year": pd.to_datetime(scope.date).dt.year,

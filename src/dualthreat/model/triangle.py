@@ -49,29 +49,32 @@ TRAILING_YEARS = 3
 MIN_YEARS = 10  # fewer years than this (or fewer than MIN_EPISODE_YEARS years with a coded episode) = N too small
 MIN_EPISODE_YEARS = 10
 
-EVENTS_NEEDED = ("needs event data: the store has no dyad-month event index (the default dataset has no "
-                 "GDELT/ICEWS events); load events, then re-run")
+EVENTS_NEEDED = ("needs event data: the store has no coded events (GDELT/ICEWS event files) and no ICEWS dyad-year "
+                 "counts; load them, then re-run")
+AGGREGATE_SOURCE = "icews_dyad_year"  # the status (and tie source) when the ties come from netify's dyad-years
 
 
 # --------------------------------------------------------------------------------------------------------------
-# event data, when another part of dualthreat has loaded them
-
-
-def events_loaded(store: Store):  # noqa: ANN201 - the dualthreat.measure.events module, or None
-    """``(dualthreat.measure.events, "events")`` when the store holds event data, else ``(None, reason)``.
-    Nothing in the triangle and home-front modules fabricates event measures."""
-    from dualthreat.measure import events as ev
-
-    return (ev, "events") if ev.events_loaded(store) else (None, EVENTS_NEEDED)
+# event data: coded events when loaded, else netify's ICEWS dyad-year quad counts
 
 
 def event_index(store: Store, states: tuple[str, ...]) -> tuple[pd.DataFrame | None, str]:
-    """The dyad-month event index (:func:`dualthreat.measure.events.dyad_month`) if event data are loaded,
-    else ``(None, reason)``."""
-    ev, status = events_loaded(store)
-    if ev is None:
-        return None, status
-    return ev.dyad_month(store, states=states), "events"
+    """The event index and where it comes from: the dyad-month index of the coded events
+    (:func:`dualthreat.measure.events.dyad_month`, status ``"events"``) when the store holds them; else the
+    ICEWS dyad-year quad counts (netify, 2002-2014; status ``"icews_dyad_year"``), in the same columns, whose
+    ``month`` column then holds the year (``"2010"``: each period is a year); else ``(None, reason)``.
+    Nothing in the triangle and home-front modules fabricates event measures."""
+    from dualthreat.measure import aggregates, events
+
+    if events.events_loaded(store):
+        return events.dyad_month(store, states=states), "events"
+    panel = aggregates.quad_panel(store, states)
+    if panel.empty:
+        return None, EVENTS_NEEDED
+    index = panel.rename(columns={"verbal_coop": "quad1", "material_coop": "quad2", "verbal_conflict": "quad3",
+                                  "material_conflict": "quad4"})
+    return index.assign(month=index["year"].astype(str), dataset=AGGREGATE_SOURCE).drop(columns="year"), \
+        AGGREGATE_SOURCE
 
 
 def _one_dataset_per_month(index: pd.DataFrame) -> pd.DataFrame:
@@ -248,7 +251,8 @@ def event_ties(index: pd.DataFrame, states: tuple[str, ...]) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     tie = _share_tie(g["coop"], g["n"])
     return pd.DataFrame({"period": g["month"].astype(str), "year": g["month"].astype(str).str[:4].astype(int),
-                         "a": g["a"], "b": g["b"], **tie, "source": "events"})[cols]
+                         "a": g["a"], "b": g["b"], **tie,
+                         "source": AGGREGATE_SOURCE if (d["dataset"] == AGGREGATE_SOURCE).all() else "events"})[cols]
 
 
 def events_per_year(index: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
@@ -439,7 +443,9 @@ def cha_test(cooperation: pd.DataFrame, fear: pd.DataFrame, allies: tuple[str, s
         if "events_net" not in data:
             data = data.join(events.set_index("year")[["events_net"]], how="outer")
         outcomes["events_net"] = ("Japan-ROK events per year, net cooperation share (cooperative minus "
-                                  "conflictual over all)", "events_net")
+                                  "conflictual over all)" + (", from the ICEWS dyad-year counts (netify)"
+                                                             if events_status == AGGREGATE_SOURCE else ""),
+                                  "events_net")
     elif events is not None:
         events_status = "event data are loaded but hold no Japan-ROK event"
     for name, (label, col) in outcomes.items():
@@ -496,8 +502,9 @@ class TriangleModel:
     Parameters
     ----------
     theater : the theater (default: Northeast Asia); its patron, allies and threat sources are the nodes.
-    source : ``auto`` (monthly event ties when event data are loaded, else yearly UN-vote ties with
-        ideal-point ties for the years after the roll calls end), ``votes``, ``ideal_points`` or ``events``.
+    source : ``auto`` (monthly event ties when coded events are loaded, else yearly UN-vote ties with
+        ideal-point ties for the years after the roll calls end), ``votes``, ``ideal_points`` or ``events``
+        (coded events per month; without them, the ICEWS dyad-year counts per year, 2002-2014).
     min_roll_calls : fewest common roll calls for a UN-vote tie.
     """
 
@@ -529,11 +536,14 @@ class TriangleModel:
         if source == "events" and index is None:
             raise ValueError(status)
         if source == "auto":
-            source = "events" if index is not None else "votes+ideal_points"
-            if index is None:
-                self.notes_.append("No event data loaded (the default dataset has none), so ties are per year "
+            source = "events" if status == "events" else "votes+ideal_points"
+            if status != "events":
+                self.notes_.append("No coded events loaded (the default dataset has none), so ties are per year "
                                    "from UN votes, and from calibrated ideal-point distances for the years after "
                                    "the last roll call.")
+        if status == AGGREGATE_SOURCE:
+            self.notes_.append("Japan-ROK events, the US-to-ally event proxy and, with source='events', the "
+                               "ties are per year from the ICEWS dyad-year quad counts (netify, 2002-2014).")
         self.source_ = source
         if source == "events":
             ties = event_ties(index, states)
