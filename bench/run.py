@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Benchmark: dualthreat's event ingest and monthly aggregation against a pandas baseline and a bare DuckDB scan.
+"""Benchmark: dualthreat's event ingest and monthly aggregation against a pandas baseline and a bare DuckDB scan,
+and the CLI's start-up.
 
-    .venv/bin/python bench/run.py [--sizes 1000000,10000000] [--data bench/data] [--repeat 3]
+    .venv/bin/python bench/run.py [--cases 1500000:0.2:1500000,10000000] [--data bench/data] [--repeat 3]
 
-For each size, SYNTHETIC GDELT 2.0 files are generated once by ``bench/generate.py`` (about 0.1% malformed
-lines) and then, in one run, timed as whole processes (start-up included):
+A case is ``ROWS[:THEATER_SHARE[:ROWS_PER_FILE]]``: SYNTHETIC GDELT 2.0 files generated once by
+``bench/generate.py`` (about 0.1% malformed lines; ``THEATER_SHARE`` of the lines events between two different
+theater states, default the natural mix, about 1.4%; 250,000 rows per file unless said). The default cases are a
+file of 1.5M rows a fifth of which the ingest keeps, and 10M rows in 40 files with the natural mix. In one run,
+each timed as whole processes (start-up included):
 
 (a) dualthreat as a user runs it: ``dualthreat ingest gdelt DIR`` into a new store, then
     ``dualthreat events monthly --format json``; GDELT files are read by the compiled scanner;
@@ -15,9 +19,15 @@ lines) and then, in one run, timed as whole processes (start-up included):
     malformed line), the five countries filtered, then a group-by on month and dyad;
 (c) a bare DuckDB ``count(*)`` over the same files (all columns text, malformed lines ignored).
 
-Reported: wall time, rows per second, peak resident memory of the process (max over (a)'s two processes),
-and the ratios. (a) and (c) are the median of ``--repeat`` runs, (a-sql) and (b) run once. The page cache is warmed
-first, so all three read from memory. Results are printed and written to ``bench/results.json``.
+and, once per run: the fixed cost of (a)'s two processes (the same two commands on a file of 26 real lines) and
+of (c)'s (on the same small file); where the time of (a)'s ingest goes (imports, reading, loading, in one
+process; the scanner's parts in CPU seconds of one thread); ``dualthreat --help`` against
+``python -c "import typer, rich"`` (median of ``--help-repeat`` runs each).
+
+Reported: wall and CPU time, peak resident memory of each process (for (a) the larger of its two), the ratios,
+and the load average (1 minute) before each process: the machine may be shared, so only ratios measured in the
+same run are compared. (a) and (c) are the median of ``--repeat`` runs, (a-sql) and (b) run once. The page cache
+is warmed first, so all read from memory. Results are printed and written to ``bench/results.json``.
 """
 
 from __future__ import annotations
@@ -94,6 +104,14 @@ def run_reaped(cmd: list[str], stdout_path: Path | None = None,
     return wall, usage.ru_maxrss * 1024, captured, usage.ru_utime + usage.ru_stime
 
 
+def load1() -> float | None:
+    """The 1-minute load average."""
+    try:
+        return float(open("/proc/loadavg").read().split()[0])
+    except OSError:
+        return None
+
+
 def warm(folder: Path) -> None:
     for p in folder.glob("*.CSV"):
         with open(p, "rb") as fh:
@@ -101,63 +119,188 @@ def warm(folder: Path) -> None:
                 pass
 
 
+def timed(cmd: list[str], stdout_path: Path | None = None, env: dict[str, str] | None = None) -> dict:
+    """One process: wall and CPU seconds, peak RSS, its output, and the load average before it."""
+    load = load1()
+    wall, rss, out, cpu = run_reaped(cmd, stdout_path, env)
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss": rss, "out": out, "load": load}
+
+
+def median_run(runs: list[dict], key: str = "total_s") -> dict:
+    return sorted(runs, key=lambda r: r[key])[len(runs) // 2]
+
+
 def time_dualthreat(folder: Path, store: Path, tmp: Path, env: dict[str, str] | None = None) -> dict:
     """One run of (a): ``ingest gdelt`` into a new store, then ``events monthly``, as two processes."""
     store.unlink(missing_ok=True)
-    t_ing, m_ing, out_ing, cpu_ing = run_reaped([DUALTHREAT, "ingest", "gdelt", str(folder), "--store", str(store),
-                                                 "--format", "json"], env=env)
-    summary = json.loads(out_ing[: out_ing.rfind("}") + 1])
-    t_mon, m_mon, _, cpu_mon = run_reaped([DUALTHREAT, "events", "monthly", "--store", str(store), "--format",
-                                           "json"], stdout_path=tmp / "monthly.json", env=env)
+    ing = timed([DUALTHREAT, "ingest", "gdelt", str(folder), "--store", str(store), "--format", "json"], env=env)
+    summary = json.loads(ing["out"][: ing["out"].rfind("}") + 1])
+    mon = timed([DUALTHREAT, "events", "monthly", "--store", str(store), "--format", "json"],
+                stdout_path=tmp / "monthly.json", env=env)
     monthly = json.loads((tmp / "monthly.json").read_text())
     store.unlink(missing_ok=True)
-    return {"ingest_s": t_ing, "monthly_s": t_mon, "total_s": t_ing + t_mon,
-            "peak_rss": max(m_ing, m_mon), "ingest_rss": m_ing, "monthly_rss": m_mon,
-            "ingest_cpu_s": cpu_ing, "monthly_cpu_s": cpu_mon, "cpu_s": cpu_ing + cpu_mon,
+    return {"ingest_s": ing["wall_s"], "monthly_s": mon["wall_s"], "total_s": ing["wall_s"] + mon["wall_s"],
+            "peak_rss": max(ing["peak_rss"], mon["peak_rss"]), "ingest_rss": ing["peak_rss"],
+            "monthly_rss": mon["peak_rss"], "ingest_cpu_s": ing["cpu_s"], "monthly_cpu_s": mon["cpu_s"],
+            "cpu_s": ing["cpu_s"] + mon["cpu_s"], "load": [ing["load"], mon["load"]],
             "rows_in": summary["rows_in"], "rejected": summary["rejected"],
             "monthly_rows": len(monthly), "theater_events": sum(r["events"] for r in monthly)}
 
 
-def bench_size(rows: int, data: Path, repeat: int, tmp: Path) -> dict:
+def time_count(folder: Path) -> dict:
+    r = timed([PY, "-c", DUCKDB_COUNT, str(folder)])
+    return {"total_s": r["wall_s"], "cpu_s": r["cpu_s"], "peak_rss": r["peak_rss"], "load": r["load"],
+            "count": int(r["out"].split()[-1])}
+
+
+# Where the time of (a)'s ingest goes, in one process: what `dualthreat ingest gdelt DIR` does, step by step.
+PHASES = r"""
+import json, sys, time
+from pathlib import Path
+t0 = time.perf_counter(); c0 = time.process_time()
+import dualthreat.cli, dualthreat.cli.data  # the CLI
+from dualthreat import ingest as readers  # what the ingest command imports
+from dualthreat.store import Store
+t1 = time.perf_counter(); c1 = time.process_time()
+result = readers.read("gdelt", Path(sys.argv[1]))
+t2 = time.perf_counter(); c2 = time.process_time()
+Store(sys.argv[2]).load([result], kind="gdelt")
+t3 = time.perf_counter(); c3 = time.process_time()
+print(json.dumps({"imports": [t1 - t0, c1 - c0], "read": [t2 - t1, c2 - c1], "load": [t3 - t2, c3 - c2],
+                  "pandas_imported": "pandas" in sys.modules}))
+"""
+
+# The compiled scanner's parts on one file, in CPU seconds of this one thread (best of three), hashing inline.
+PARTS = r"""
+import hashlib, json, sys, time
+from pathlib import Path
+from dualthreat.ingest import _gdeltscan
+from dualthreat.ingest.cameo import cameo_countries
+from dualthreat.ingest.events import MAX_LINE_BYTES, scanner as sc
+from dualthreat.ingest.events.arrow import events_table
+from dualthreat.ingest.events.files import chunks, open_bytes, plan_file
+from dualthreat.theater import load_theater
+
+plan = plan_file("gdelt", Path(sys.argv[1]))
+states = load_theater().states
+to_state = {c: iso for c, iso in cameo_countries().items() if iso in states}
+isos = sorted(set(to_state.values()))
+codes = {c.encode(): isos.index(iso) for c, iso in to_state.items()}
+T = time.thread_time
+best = None
+for _ in range(3):
+    scanner = _gdeltscan.Scanner(**sc._scanner_layout(plan.layout), states=codes, skip=plan.skip,
+                                 max_line=MAX_LINE_BYTES)
+    h, t, batches = hashlib.sha256(), dict.fromkeys(("read", "sha256", "scan", "take"), 0.0), []
+    with open_bytes(plan) as fh:
+        it = chunks(fh)
+        while True:
+            a = T(); chunk = next(it, None); b = T(); t["read"] += b - a
+            if chunk is None:
+                break
+            h.update(chunk); c = T(); t["sha256"] += c - b
+            scanner.feed(chunk); d = T(); t["scan"] += d - c
+            batches += scanner.take(); t["take"] += T() - d
+    a = T(); out = scanner.finish(); t["scan"] += T() - a
+    a = T(); kept = sc.kept_table(batches + out["batches"], isos); t["arrow"] = T() - a
+    a = T(); events_table(kept, kept.column("line"), plan.layout, "x"); t["arrow"] += T() - a
+    t["kept"] = kept.num_rows
+    best = t if best is None or sum(t[k] for k in ("read", "sha256", "scan")) < sum(best[k] for k in ("read", "sha256", "scan")) else best
+print(json.dumps(best))
+"""
+
+
+def parse_case(spec: str) -> dict:
+    parts = spec.split(":")
+    rows = int(parts[0])
+    share = float(parts[1]) if len(parts) > 1 and parts[1] else None
+    per_file = int(parts[2]) if len(parts) > 2 else 250_000
+    name = f"{rows}" + (f"-{round(share * 100)}pct" if share is not None else "") + f"-{per_file}"
+    return {"rows": rows, "theater_share": share, "rows_per_file": per_file, "name": name}
+
+
+def case_folder(case: dict, data: Path) -> Path:
+    folder = data / case["name"]
+    marker = folder / "SYNTHETIC.txt"
+    want = f"rows={case['rows']} rows_per_file={case['rows_per_file']} "
+    share = f"theater_share={case['theater_share']}"
+    if not marker.exists() or want not in marker.read_text() or share not in marker.read_text():
+        shutil.rmtree(folder, ignore_errors=True)
+        cmd = [PY, str(ROOT / "bench" / "generate.py"), "--rows", str(case["rows"]), "--out", str(folder),
+               "--rows-per-file", str(case["rows_per_file"])]
+        if case["theater_share"] is not None:
+            cmd += ["--theater-share", str(case["theater_share"])]
+        subprocess.run(cmd, check=True)
+    return folder
+
+
+def bench_case(case: dict, data: Path, repeat: int, tmp: Path) -> dict:
     from dualthreat.ingest.events import GDELT2_NAMES
 
-    folder = data / f"{rows // 1_000_000}M" if rows >= 1_000_000 else data / f"{rows}"
-    marker = folder / "SYNTHETIC.txt"
-    if not marker.exists() or f"rows={rows} " not in marker.read_text():
-        shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run([PY, str(ROOT / "bench" / "generate.py"), "--rows", str(rows), "--out", str(folder)], check=True)
-    size = sum(p.stat().st_size for p in folder.glob("*.CSV"))
+    folder = case_folder(case, data)
+    files = sorted(folder.glob("*.CSV"))
     warm(folder)
-    res: dict = {"rows": rows, "files": len(list(folder.glob("*.CSV"))), "bytes": size}
+    rows = case["rows"]
+    res: dict = {**case, "files": len(files), "bytes": sum(p.stat().st_size for p in files), "load_before": load1()}
 
-    # (a) dualthreat, as whole processes
-    a_runs = [time_dualthreat(folder, tmp / f"bench-{rows}-{i}.duckdb", tmp) for i in range(repeat)]
-    a = sorted(a_runs, key=lambda r: r["total_s"])[len(a_runs) // 2]
-    res["a"] = a
+    # (a) and (c) alternately, so that a change of the machine's load touches both alike
+    a_runs, c_runs = [], []
+    for i in range(repeat):
+        a_runs.append(time_dualthreat(folder, tmp / f"bench-{i}.duckdb", tmp))
+        c_runs.append(time_count(folder))
+    res["a"], res["c"] = median_run(a_runs), median_run(c_runs)
     res["a_all_s"] = [round(r["total_s"], 2) for r in a_runs]
-    # (a-sql) the reference path, once; it must find the same
-    res["a_sql"] = time_dualthreat(folder, tmp / f"bench-{rows}-sql.duckdb", tmp, {"DUALTHREAT_EVENT_SCANNER": "sql"})
-    for k in ("rows_in", "rejected", "monthly_rows", "theater_events"):
-        if res["a_sql"][k] != a[k]:
-            raise SystemExit(f"the two scanners disagree on {k}: {a[k]} (c) against {res['a_sql'][k]} (sql)")
-
-    # (c) bare DuckDB count(*)
-    c_runs = []
-    for _ in range(repeat):
-        t, mem, out, cpu = run_reaped([PY, "-c", DUCKDB_COUNT, str(folder)])
-        c_runs.append({"total_s": t, "peak_rss": mem, "cpu_s": cpu, "count": int(out.split()[-1])})
-    res["c"] = sorted(c_runs, key=lambda r: r["total_s"])[len(c_runs) // 2]
     res["c_all_s"] = [round(r["total_s"], 2) for r in c_runs]
-
+    # (a-sql) the reference path, once; it must find the same
+    res["a_sql"] = time_dualthreat(folder, tmp / "bench-sql.duckdb", tmp, {"DUALTHREAT_EVENT_SCANNER": "sql"})
+    for k in ("rows_in", "rejected", "monthly_rows", "theater_events"):
+        if res["a_sql"][k] != res["a"][k]:
+            raise SystemExit(f"the two scanners disagree on {k}: {res['a'][k]} (c) against {res['a_sql'][k]} (sql)")
     # (b) pandas, once
-    t, mem, out, cpu = run_reaped([PY, "-c", PANDAS_BASELINE.format(header=GDELT2_NAMES), str(folder)])
-    groups, events = out.split()[:2]
-    res["b"] = {"total_s": t, "peak_rss": mem, "cpu_s": cpu, "groups": int(groups), "theater_events": int(events)}
+    b = timed([PY, "-c", PANDAS_BASELINE.format(header=GDELT2_NAMES), str(folder)])
+    groups, events = b["out"].split()[:2]
+    res["b"] = {"total_s": b["wall_s"], "cpu_s": b["cpu_s"], "peak_rss": b["peak_rss"], "load": b["load"],
+                "groups": int(groups), "theater_events": int(events)}
+    # where (a)'s ingest time goes
+    store = tmp / "phases.duckdb"
+    store.unlink(missing_ok=True)
+    res["phases"] = json.loads(timed([PY, "-c", PHASES, str(folder), str(store)])["out"])
+    store.unlink(missing_ok=True)
+    res["parts"] = json.loads(timed([PY, "-c", PARTS, str(files[0])])["out"])
+    res["load_after"] = load1()
     for k in ("a", "a_sql", "b", "c"):
         res[k]["rows_per_s"] = rows / res[k]["total_s"]
     res["a_over_b"] = res["a"]["total_s"] / res["b"]["total_s"]
     res["a_over_c"] = res["a"]["total_s"] / res["c"]["total_s"]
     return res
+
+
+def bench_fixed(repeat: int, tmp: Path) -> dict:
+    """The fixed cost of (a)'s two processes and of (c)'s: the same commands on a file of 26 real GDELT lines."""
+    small = tmp / "small"
+    small.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "tests" / "fixtures" / "gdelt" / "gdelt2_translingual.cut.tsv", small / "small.export.CSV")
+    a = [time_dualthreat(small, tmp / f"fixed-{i}.duckdb", tmp) for i in range(repeat)]
+    c = [time_count(small) for _ in range(repeat)]
+    med = {k: sorted(r[k] for r in a)[len(a) // 2] for k in ("ingest_s", "monthly_s", "total_s", "ingest_cpu_s",
+                                                             "monthly_cpu_s")}
+    return {"a": med, "a_all_s": [round(r["total_s"], 2) for r in a],
+            "c": median_run(c), "c_all_s": [round(r["total_s"], 2) for r in c]}
+
+
+def bench_help(repeat: int) -> dict:
+    """``dualthreat --help`` against the floor of any Typer and Rich command: importing them."""
+    runs: dict[str, list[dict]] = {"help": [], "typer_rich": []}
+    for _ in range(repeat):  # alternately
+        runs["help"].append(timed([DUALTHREAT, "--help"]))
+        runs["typer_rich"].append(timed([PY, "-c", "import typer, rich"]))
+    out = {}
+    for k, rs in runs.items():
+        m = median_run(rs, "wall_s")
+        out[k] = {"wall_s": m["wall_s"], "cpu_s": m["cpu_s"], "peak_rss": m["peak_rss"],
+                  "all_s": [round(r["wall_s"], 3) for r in rs], "load": [r["load"] for r in rs]}
+    out["ratio"] = out["help"]["wall_s"] / out["typer_rich"]["wall_s"]
+    return out
 
 
 def machine() -> dict:
@@ -176,8 +319,15 @@ def machine() -> dict:
     import duckdb
     import ibis
     import pandas
+    import pyarrow
 
-    info.update(duckdb=duckdb.__version__, pandas=pandas.__version__, ibis=ibis.__version__)
+    info.update(duckdb=duckdb.__version__, pandas=pandas.__version__, ibis=ibis.__version__,
+                pyarrow=pyarrow.__version__)
+    try:
+        info["commit"] = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                        text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
     return info
 
 
@@ -185,55 +335,81 @@ def fmt_bytes(n: int) -> str:
     return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
-def report(results: list[dict], info: dict) -> str:
+def _loads(*rs: dict) -> str:
+    vals = [x for r in rs for x in (r["load"] if isinstance(r["load"], list) else [r["load"]]) if x is not None]
+    return f"{min(vals):.1f}-{max(vals):.1f}" if vals else "?"
+
+
+def report(results: list[dict], fixed: dict, help_: dict, info: dict) -> str:
     lines = [f"machine: {info.get('cpu')} x{info.get('cpus')}, {info.get('ram_gib')} GiB RAM, {info['platform']}, "
-             f"Python {info['python']}, DuckDB {info['duckdb']}, pandas {info['pandas']}; load before: "
-             f"{' '.join(info.get('load_before', []))}, after: {' '.join(info.get('load_after', []))}", "",
-             "| rows | data | (a) dualthreat ingest + monthly | (a-sql) reference path | (b) pandas "
-             "| (c) DuckDB count(*) | a/b | a/c | peak memory a / b / c |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             f"Python {info['python']}, DuckDB {info['duckdb']}, pandas {info['pandas']}, pyarrow {info['pyarrow']}; "
+             f"commit {info.get('commit')}; load average before: {' '.join(info.get('load_before', []))}, after: "
+             f"{' '.join(info.get('load_after', []))}", "",
+             "| case | data | (a) dualthreat ingest + monthly | (a-sql) reference path | (b) pandas "
+             "| (c) DuckDB count(*) | a/b | a/c | peak memory a / b / c | load (1 min) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         a, b, c, q = r["a"], r["b"], r["c"], r["a_sql"]
+        share = f"{r['theater_share']:.0%} theater" if r["theater_share"] is not None else "natural mix"
         lines.append(
-            f"| {r['rows']:,} | {r['files']} files, {fmt_bytes(r['bytes'])} "
-            f"| {a['total_s']:.1f} s ({a['ingest_s']:.1f} + {a['monthly_s']:.1f}); {a['rows_per_s'] / 1e6:.2f} M rows/s "
+            f"| {r['rows']:,} rows, {share} | {r['files']} files, {fmt_bytes(r['bytes'])} "
+            f"| {a['total_s']:.2f} s ({a['ingest_s']:.2f} + {a['monthly_s']:.2f}) "
             f"| {q['total_s']:.1f} s ({q['ingest_s']:.1f} + {q['monthly_s']:.1f}) "
-            f"| {b['total_s']:.1f} s; {b['rows_per_s'] / 1e6:.2f} M rows/s "
-            f"| {c['total_s']:.1f} s; {c['rows_per_s'] / 1e6:.2f} M rows/s "
+            f"| {b['total_s']:.1f} s | {c['total_s']:.2f} s "
             f"| {r['a_over_b']:.3f} ({1 / r['a_over_b']:.1f}x faster) | {r['a_over_c']:.2f} "
-            f"| {fmt_bytes(a['peak_rss'])} / {fmt_bytes(b['peak_rss'])} / {fmt_bytes(c['peak_rss'])} |")
+            f"| {fmt_bytes(a['peak_rss'])} / {fmt_bytes(b['peak_rss'])} / {fmt_bytes(c['peak_rss'])} "
+            f"| {_loads(a, b, c, q)} |")
     lines.append("")
     for r in results:
-        a = r["a"]
-        lines.append(f"{r['rows']:,} rows: dualthreat read {a['rows_in']:,} lines, rejected {a['rejected']:,} "
-                     f"malformed ones, kept {a['theater_events']:,} events between the five states "
-                     f"({a['monthly_rows']:,} dyad-month rows); pandas found {r['b']['theater_events']:,}; "
-                     f"(a) runs {r['a_all_s']} s, (c) runs {r['c_all_s']} s; CPU seconds (user + system): "
-                     f"a {a['cpu_s']:.1f} ({a['ingest_cpu_s']:.1f} + {a['monthly_cpu_s']:.1f}), "
-                     f"a-sql {r['a_sql']['cpu_s']:.1f}, b {r['b']['cpu_s']:.1f}, c {r['c']['cpu_s']:.1f}")
+        a, ph, pt = r["a"], r["phases"], r["parts"]
+        lines.append(
+            f"{r['name']}: dualthreat read {a['rows_in']:,} lines, rejected {a['rejected']:,}, kept "
+            f"{a['theater_events']:,} events ({a['monthly_rows']:,} dyad-month rows); pandas found "
+            f"{r['b']['theater_events']:,}; (a) runs {r['a_all_s']} s, (c) runs {r['c_all_s']} s; CPU seconds: "
+            f"a {a['cpu_s']:.2f} ({a['ingest_cpu_s']:.2f} + {a['monthly_cpu_s']:.2f}), a-sql {r['a_sql']['cpu_s']:.1f}, "
+            f"b {r['b']['cpu_s']:.1f}, c {r['c']['cpu_s']:.2f}. Ingest in one process (wall / CPU s): imports "
+            f"{ph['imports'][0]:.2f} / {ph['imports'][1]:.2f}, read {ph['read'][0]:.2f} / {ph['read'][1]:.2f}, "
+            f"load {ph['load'][0]:.2f} / {ph['load'][1]:.2f} (pandas imported: {ph['pandas_imported']}). "
+            f"Scanner parts, first file, CPU s of one thread: read {pt['read']:.3f}, SHA-256 {pt['sha256']:.3f}, "
+            f"scan {pt['scan']:.3f}, take {pt['take']:.3f}, Arrow {pt['arrow']:.3f} ({pt['kept']:,} kept)")
+    fa, fc = fixed["a"], fixed["c"]
+    lines += ["", f"fixed cost, 26 real lines: (a) {fa['total_s']:.2f} s (ingest {fa['ingest_s']:.2f} + monthly "
+              f"{fa['monthly_s']:.2f}; CPU {fa['ingest_cpu_s']:.2f} + {fa['monthly_cpu_s']:.2f}), runs "
+              f"{fixed['a_all_s']}; (c) {fc['total_s']:.2f} s, runs {fixed['c_all_s']}",
+              f"`dualthreat --help` {help_['help']['wall_s']:.3f} s (runs {help_['help']['all_s']}) against "
+              f"`python -c \"import typer, rich\"` {help_['typer_rich']['wall_s']:.3f} s (runs "
+              f"{help_['typer_rich']['all_s']}): ratio {help_['ratio']:.2f}"]
     return "\n".join(lines)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="1000000,10000000")
+    ap.add_argument("--cases", default="1500000:0.2:1500000,10000000")
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--help-repeat", type=int, default=9)
     args = ap.parse_args()
     info = machine()
     results = []
     with tempfile.TemporaryDirectory(prefix="dualthreat-bench-") as tmp:
-        for rows in (int(s) for s in args.sizes.split(",")):
-            print(f"benchmarking {rows:,} rows ...", flush=True)
-            results.append(bench_size(rows, args.data, args.repeat, Path(tmp)))
+        print("start-up: --help against importing Typer and Rich ...", flush=True)
+        help_ = bench_help(args.help_repeat)
+        print(json.dumps(help_, indent=1), flush=True)
+        print("fixed cost of the processes ...", flush=True)
+        fixed = bench_fixed(max(args.repeat, 5), Path(tmp))
+        print(json.dumps(fixed, indent=1), flush=True)
+        for case in (parse_case(c) for c in args.cases.split(",")):
+            print(f"benchmarking {case['name']} ...", flush=True)
+            results.append(bench_case(case, args.data, args.repeat, Path(tmp)))
             print(json.dumps(results[-1], indent=1), flush=True)
     try:
         info["load_after"] = open("/proc/loadavg").read().split()[:3]
     except OSError:
         pass
-    text = report(results, info)
+    text = report(results, fixed, help_, info)
     print(text)
-    (ROOT / "bench" / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=1))
+    (ROOT / "bench" / "results.json").write_text(json.dumps({"machine": info, "help": help_, "fixed": fixed,
+                                                             "results": results}, indent=1))
     return 0
 
 

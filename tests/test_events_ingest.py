@@ -4,6 +4,7 @@ zipped input, idempotent loads, and files of the wrong kind (refused, exit 2, st
 from __future__ import annotations
 
 import csv
+import os
 import zipfile
 from pathlib import Path
 
@@ -209,3 +210,27 @@ def test_zips_with_several_files_or_unsafe_names_are_refused(tmp_path: Path) -> 
             zf.writestr(zipfile.ZipInfo(name), GDELT2.read_bytes())
         with pytest.raises(FileRefused, match="outside its folder"):
             read_events("gdelt", [bad])
+
+
+def test_the_compiled_gdelt_ingest_does_not_import_pandas(tmp_path: Path) -> None:
+    # the GDELT ingest (with rejections to store) needs nothing of pandas; pyarrow's pa.array and pa.scalar
+    # import it (about 0.25 s of the command's start-up), so the event readers build their arrays from buffers
+    import subprocess
+    import sys
+
+    from test_events_badlines import build_bad_gdelt
+
+    try:
+        from dualthreat.ingest import _gdeltscan  # noqa: F401
+    except ImportError:
+        pytest.skip("the compiled GDELT scanner is not built")
+    bad, expected, _ = build_bad_gdelt(tmp_path)
+    code = ("import sys\nfrom dualthreat.cli import app\n"
+            "try:\n    app(sys.argv[1:])\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+            "print('pandas' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code, "ingest", "gdelt", str(TRANS), str(bad), "--store",
+                          str(tmp_path / "s.duckdb"), "--format", "json"], capture_output=True, text=True,
+                         env={**os.environ, "DUALTHREAT_EVENT_SCANNER": "c"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[-1] == "False"
+    assert query(tmp_path / "s.duckdb", "SELECT count(*) FROM _rejections") == [(len(expected),)]

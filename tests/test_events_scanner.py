@@ -1,7 +1,9 @@
 """The compiled GDELT scanner (``dualthreat.ingest._gdeltscan``) and the reference SQL path (DuckDB's CSV
 scanner and the query of ``_gdelt_sql``) give identical results: rows in, valid lines, every rejection (line,
-field, reason), every kept event with its line, the month totals and the file's SHA-256. Checked on the real
-fixtures, on the file of malformed lines, and on files of real lines mutated at random (Hypothesis)."""
+field, reason), every kept event with its line (its decimals to the bit, its Arrow types), the month totals and
+the file's SHA-256. Checked on the real fixtures, on the file of malformed lines, on a file of real lines a
+fifth of which are the theater's events (typed by the scanner in batches), and on files of real lines mutated
+at random (Hypothesis)."""
 
 from __future__ import annotations
 
@@ -54,7 +56,14 @@ def outcome(path: Path, scanner: str, states: tuple[str, ...] = STATES) -> tuple
     except FileRefused as exc:  # both paths must refuse the same files, for the same reason
         return ("refused", str(exc))
     return (r.format, r.rows_in, r.loaded, r.rejected, [(x.file, x.line, x.field, x.reason) for x in r.rejections],
-            r.rows.to_pylist(), [c.rows.to_pylist() for c in r.companions], r.sha256)
+            r.rows.to_pylist(), [c.rows.to_pylist() for c in r.companions], r.sha256,
+            # decimals to the bit (-0.0 == 0.0 in Python), and the Arrow types of what is stored
+            [[_bits(v) for v in r.rows.column(c).to_pylist()] for c in ("goldstein", "avg_tone")],
+            [str(t.schema) for t in (r.rows, *(c.rows for c in r.companions))])
+
+
+def _bits(v: float | None) -> str | None:
+    return None if v is None else v.hex()
 
 
 def assert_same(path: Path, states: tuple[str, ...] = STATES) -> tuple:
@@ -105,6 +114,10 @@ def test_same_line_numbers_after_a_first_line_that_is_only_a_byte_order_mark(tmp
 # --------------------------------------------------------------------------------------------------
 # random mutations of real lines
 
+# actor codes with spaces around them: SQL's trim() and ltrim() remove the Unicode space separators (category Zs:
+# U+0020, U+00A0, U+1680, U+2000-U+200A, U+202F, U+205F, U+3000), not U+200B, U+2028, U+0085 or U+FEFF
+SPACED = [b"\xc2\xa0USAGOV", b"\xe3\x80\x80KOR", b"CHNMIL\xe2\x80\x8a", b"\xe2\x80\x8bCHN", b"\xe1\x9a\x80 JPNGOV \xe2\x81\x9f",
+          b"\xe2\x80\xafPRK\xe2\x80\x80", b"\xe2\x80\xa8USA", b"\xc2\x85KOR", b"\xef\xbb\xbfJPN", b"\xc2\xa0", b" \xe3\x80\x80 "]
 # values that probe the parsers: signs, spaces, decimal points, exponents, overflow, special names, NULL
 NASTY = [b"", b" ", b"5", b" 5", b"5 ", b"+5", b"-5", b"05", b"-0", b"5.0", b"5.", b".5", b"5e2", b"5E-2", b"1_000",
          b"0x10", b"inf", b"-inf", b"nan", b"NaN", b"Infinity", b"1,5", b"2147483647", b"2147483648", b"-2147483649",
@@ -113,6 +126,7 @@ NASTY = [b"", b" ", b"5", b" 5", b"5 ", b"+5", b"-5", b"05", b"-0", b"5.0", b"5.
          b"2015021", b"201502180", b"2015-02-18", b"00000101", b"20150218000000", b"21001231235959", b"\x01",
          b"\xe9", b"caf\xc3\xa9", b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"01", b"20", b"21", b"1", b"010",
          b"0\xc3\xa9", b"USA", b"CHN", b"JPNGOV", b" KORMIL", b"PRK", b"\r", b"\xef\xbb\xbf",
+         *SPACED,
          b"0." + b"0" * 450 + b"5", b"9" * 500, b"-" + b"1" * 30 + b"e-30"]  # decimals longer than any real one
 value = st.one_of(st.sampled_from(NASTY), st.binary(max_size=8).filter(lambda b: b"\t" not in b and b"\n" not in b),
                   st.text(alphabet="0123456789+-.eE nafiINF", max_size=24).map(str.encode))
@@ -121,8 +135,13 @@ value = st.one_of(st.sampled_from(NASTY), st.binary(max_size=8).filter(lambda b:
 @st.composite
 def mutated_line(draw: st.DrawFn, base: list[bytes]) -> bytes:
     fields = draw(st.sampled_from(base)).split(b"\t")
-    kind = draw(st.sampled_from(["keep", "set", "set", "set", "cut", "extra", "empty", "two"]))
-    if kind in ("set", "two"):
+    kind = draw(st.sampled_from(["keep", "set", "set", "set", "cut", "extra", "empty", "two", "dyad", "dyad"]))
+    if kind == "dyad":  # the actors of a theater event, in one of the forms a file may have them
+        theater_dyad(fields, draw(st.sampled_from(STATES)), draw(st.sampled_from(STATES + ("GBR", ""))),
+                     draw(st.integers(0, len(ACTOR_FORMS) - 1)), draw(st.integers(0, len(ACTOR_FORMS) - 1)))
+        if draw(st.booleans()):
+            fields[draw(st.integers(0, len(fields) - 1))] = draw(value)
+    elif kind in ("set", "two"):
         for _ in range(1 if kind == "set" else 2):
             fields[draw(st.integers(0, len(fields) - 1))] = draw(value)
     elif kind == "cut":
@@ -133,6 +152,24 @@ def mutated_line(draw: st.DrawFn, base: list[bytes]) -> bytes:
     elif kind == "empty":
         return b""
     return b"\t".join(fields)
+
+
+# how an actor's state appears: the country field (and the code), or only the code (empty country field),
+# possibly after spaces; the role after the country
+ACTOR_FORMS = [(b"{c}", b"{c}GOV"), (b"{c}", b"{c}"), (b"", b"{c}MIL"), (b"", b" {c}"), (b"", b"\xc2\xa0{c}BUS"),
+               (b"", b"\xe3\x80\x80{c}"), (b"{c}", b" {c}GOV\xe2\x80\x80"), (b"", b"{c}"), (b"{c}", b""),
+               (b"{c}", b"\xc2\xa0"), (b"", b"")]  # the last: no state
+_AT = {name: i for i, name in enumerate(GDELT2_NAMES)}
+
+
+def theater_dyad(fields: list[bytes], a: str, b: str, form_a: int, form_b: int) -> None:
+    """Set a GDELT 2.0 line's actors (in place) to the states a and b, in the given forms of ACTOR_FORMS."""
+    if len(fields) <= _AT["Actor2CountryCode"]:
+        return
+    for i, state, form in ((1, a, form_a), (2, b, form_b)):
+        country, code = ACTOR_FORMS[form]
+        fields[_AT[f"Actor{i}CountryCode"]] = country.replace(b"{c}", state.encode())
+        fields[_AT[f"Actor{i}Code"]] = code.replace(b"{c}", state.encode())
 
 
 def _base(path: Path, extra: Path | None = None) -> list[bytes]:
@@ -240,7 +277,8 @@ def test_the_scanner_refuses_misuse_with_python_errors() -> None:
         scanner.finish()
     with pytest.raises(TypeError):
         _gdeltscan.Scanner(**good).feed("text, not bytes")
-    for bad in (dict(good, max_fields=65), dict(good, max_line=0), dict(good, states={b"US": 0}),
+    for bad in (dict(good, max_fields=65), dict(good, max_line=0), dict(good, max_line=2**30 + 1),
+                dict(good, batch_rows=0), dict(good, states={b"US": 0}),
                 dict(good, read=[0, 1]), dict(good, roles={k: v for k, v in layout["roles"].items() if k != "id"})):
         with pytest.raises((ValueError, KeyError)):
             _gdeltscan.Scanner(**bad)
@@ -261,3 +299,84 @@ def test_the_same_file_twice_in_one_read_gives_the_same_result_twice() -> None:
     # each worker has its own temporary files: the same file read by two workers at once must not collide
     results = read_events("gdelt", [TRANS] * 4, STATES, jobs=4)
     assert {(r.rows_in, r.kept, tuple(r.rows.column("source_line").to_pylist())) for r in results} == {(26, 2, (9, 10))}
+
+
+# --------------------------------------------------------------------------------------------------
+# many kept events: the scanner types them itself, in batches
+
+
+def fifth_kept_file(tmp_path: Path, copies: int = 6) -> Path:
+    """Real GDELT 2.0 lines, every fifth made an event between two different theater states (the actors in each
+    of the forms of ACTOR_FORMS, cycling), a few of them also malformed; a header, CRLF line ends."""
+    real = _base(GDELT2, TRANS)
+    lines, k = [], 0
+    for c in range(copies):
+        for i, line in enumerate(real):
+            fields = line.split(b"\t")
+            if (c * len(real) + i) % 5 == 0:
+                a = STATES[k % 5]
+                b = STATES[(k % 5 + 1 + k // 5 % 4) % 5]
+                theater_dyad(fields, a, b, k % (len(ACTOR_FORMS) - 1), (k // 3) % (len(ACTOR_FORMS) - 1))
+                if k % 17 == 3:
+                    fields[_AT["GoldsteinScale"]] = b"11"  # out of range: rejected, not kept
+                elif k % 23 == 5:
+                    fields[_AT["DATEADDED"]] = b"20150230"  # a number in range but no real day: date_added NULL
+                elif k % 29 == 7:
+                    fields = fields[:40]  # truncated
+                k += 1
+            lines.append(b"\t".join(fields))
+    path = tmp_path / "fifth.export.CSV"
+    path.write_bytes(b"\t".join(n.encode() for n in GDELT2_NAMES) + b"\r\n" + b"\r\n".join(lines) + b"\r\n")
+    return path
+
+
+@needs_compiled
+@pytest.mark.parametrize("batch_rows", [1, 7, 65536])
+def test_same_results_when_a_fifth_of_the_lines_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          batch_rows: int) -> None:
+    from dualthreat.ingest.events import scanner
+
+    monkeypatch.setattr(scanner, "BATCH_ROWS", batch_rows)
+    path = fifth_kept_file(tmp_path)
+    result = assert_same(path)
+    rows_in, kept = result[1], result[5]
+    assert rows_in == 6 * 76 and 0.17 < len(kept) / rows_in < 0.21  # about a fifth, less the damaged ones
+    assert {(e["source"], e["target"]) for e in kept} == {(a, b) for a in STATES for b in STATES if a != b}
+    assert any(e["country_from_code"] for e in kept) and any(e["date_added"] is None for e in kept)
+    assert any(e["source_actor"] is None for e in kept)  # an empty code beside a country field
+    # kept by the state at the start of a code after a no-break space (U+00A0), stored without it
+    assert {e["source_actor"] for e in kept if e["country_from_code"]} & {f"{c}BUS" for c in STATES}
+
+
+@needs_compiled
+def test_the_scanner_hands_over_bounded_batches() -> None:
+    from dualthreat.ingest import _gdeltscan
+    from dualthreat.ingest.events import MAX_LINE_BYTES, _scanner_layout
+
+    scanner = _gdeltscan.Scanner(**_scanner_layout("gdelt2"), states={b"USA": 0, b"CHN": 1}, skip=0,
+                                 max_line=MAX_LINE_BYTES, batch_rows=3)
+    taken = []
+    for _ in range(10):  # 2 kept events a copy
+        scanner.feed(TRANS.read_bytes())
+        taken.append(scanner.take())
+    out = scanner.finish()
+    sizes = [b["rows"] for t in taken for b in t] + [b["rows"] for b in out["batches"]]
+    assert out["kept"] == sum(sizes) == 20 and sizes == [3] * 6 + [2]
+    assert [len(t) for t in taken[:4]] == [0, 1, 1, 0]  # each batch handed over once, when it is full
+    with pytest.raises(RuntimeError, match="finished"):
+        scanner.take()
+
+
+@needs_compiled
+@pytest.mark.parametrize("hash_beside", [False, True])
+def test_the_hash_on_a_second_thread_is_the_files_hash(tmp_path: Path, hash_beside: bool) -> None:
+    import hashlib
+
+    from dualthreat.ingest.events.files import plan_file
+    from dualthreat.ingest.events.scanner import read_one_compiled
+
+    path = tmp_path / "big.export.CSV"
+    path.write_bytes(TRANS.read_bytes() * 200)  # several 1 MiB chunks
+    r = read_one_compiled(plan_file("gdelt", path), STATES, hash_beside=hash_beside)
+    assert r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert r.kept == 400 and r.rows_in == 26 * 200

@@ -13,10 +13,14 @@
  *      date: the grammar written next to _WHOLE and _DECIMAL in events/sql.py) and is in its range.
  *
  * Per line it then either records a rejection (line, kind, column, the value as in the file), or counts the
- * line in its day's totals and, when both actors are states of the theater and differ, keeps the line's bytes
- * and line number. It never allocates per line (but for a decimal of more than 415 characters); memory is
- * bounded by the kept lines and the rejections. tests/test_events_scanner.py runs both paths on the same files
- * and requires identical results.
+ * line in its day's totals and, when both actors are states of the theater and differ, keeps the event: its
+ * values, already parsed by the checks, are appended to typed column buffers in Arrow's memory layout (int64,
+ * int32 days since 1970, float64, validity and boolean bitmaps, int32 offsets and UTF-8 bytes for the codes and
+ * the URL), typed as the reference path's SQL types them (its `typed` query). The buffers are sealed in batches
+ * of at most batch_rows events (and 64 MiB of text), which take() hands to Python (pyarrow wraps them as Arrow
+ * arrays without parsing anything again). It never allocates per line (but for a decimal of more than 415
+ * characters); memory is bounded by the batches not yet taken and the rejections. tests/test_events_scanner.py
+ * runs both paths on the same files and requires identical results.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -60,6 +64,40 @@ static int buf_put(Buf *b, const void *src, size_t n) {
     return 0;
 }
 
+/* the bits of a validity or boolean bitmap (Arrow: least significant bit first) up to row, then row's bit */
+static int bit_put(Buf *b, int64_t row, int on) {
+    size_t need = (size_t)(row >> 3) + 1;
+    static const char zeros[8] = {0};
+    while (b->len < need)
+        if (buf_put(b, zeros, need - b->len < 8 ? need - b->len : 8)) return -1;
+    if (on) b->p[row >> 3] |= (char)(1u << (row & 7));
+    return 0;
+}
+
+/* The columns of a batch of kept events, named in BATCH_NAMES; "*_valid" and the booleans are bitmaps,
+   "*_offsets" int32 offsets into the column's UTF-8 bytes; month is 7 bytes ("YYYY-MM") a row. */
+enum {
+    B_LINE, B_ID, B_DATE, B_MONTH, B_SOURCE, B_TARGET,
+    B_SACTOR_VALID, B_SACTOR_OFF, B_SACTOR, B_TACTOR_VALID, B_TACTOR_OFF, B_TACTOR, B_FROM_CODE,
+    B_CODE_OFF, B_CODE, B_ROOT_OFF, B_ROOT, B_QUAD, B_GOLD, B_IS_ROOT, B_MENT, B_NSRC, B_NART, B_TONE,
+    B_ADDED_VALID, B_ADDED, B_URL_VALID, B_URL_OFF, B_URL, B_N
+};
+static const char *BATCH_NAMES[B_N] = {
+    "line", "event_id", "date", "month", "source", "target",
+    "source_actor_valid", "source_actor_offsets", "source_actor", "target_actor_valid", "target_actor_offsets",
+    "target_actor", "country_from_code", "event_code_offsets", "event_code", "root_code_offsets", "root_code",
+    "quad_class", "goldstein", "is_root", "num_mentions", "num_sources", "num_articles", "avg_tone",
+    "date_added_valid", "date_added", "url_valid", "url_offsets", "url"};
+static const int STRING_COLS[] = {B_SACTOR, B_TACTOR, B_CODE, B_ROOT, B_URL};
+#define BATCH_BYTES ((size_t)64 << 20)  /* text of a batch: far below int32 offsets' limit, even + a line */
+
+typedef struct { Buf col[B_N]; int64_t rows; } Batch;
+
+static void batch_free(Batch *b) {
+    for (int k = 0; k < B_N; k++) free(b->col[k].p);
+    memset(b, 0, sizeof *b);
+}
+
 typedef struct {
     PyObject_HEAD
     /* layout */
@@ -68,7 +106,9 @@ typedef struct {
     int read_n;
     int c_id, c_day, c_root, c_code, c_rootcode, c_quad, c_gold, c_ment, c_src, c_art, c_tone, c_added;
     int c_a1code, c_a1country, c_a2code, c_a2country;
+    int c_url;                /* SOURCEURL, or -1; may lie after last (GDELT 1.0 back files lack it) */
     long long skip;
+    int64_t batch_rows;
     size_t max_line;
     char codes[256][3];       /* theater country codes; codes_n of them */
     int code_state[256];
@@ -83,8 +123,10 @@ typedef struct {
     /* results */
     Buf rej;                  /* records: int64 line, int32 kind, int32 col, int32 vlen, value */
     long long n_rej;
-    Buf kept;                 /* kept lines, each followed by '\n' */
-    Buf kept_lines;           /* int64 line numbers */
+    Batch open;               /* the kept events of the batch being filled */
+    Batch *sealed;            /* full batches not yet taken; sealed_n of them */
+    size_t sealed_n, sealed_cap;
+    int64_t kept;             /* events kept so far */
     DayTot *days; size_t days_n, days_cap;
     uint32_t *day_at;         /* DAY_KEYS entries: 1 + the index in days of each day seen, else 0 */
     int err;                  /* out of memory: the buffers may hold half a record, the scanner is unusable */
@@ -271,14 +313,148 @@ static int state_of(Scanner *s, const char *p, size_t n) {
     return -1;
 }
 
+/* The length of the space character (Unicode category Zs, what DuckDB's trim() removes) that starts at p, else 0:
+   U+0020, U+00A0, U+1680, U+2000-U+200A, U+202F, U+205F, U+3000. The text is valid UTF-8. */
+static size_t space_at(const unsigned char *p, size_t n) {
+    if (n >= 1 && p[0] == 0x20) return 1;
+    if (n >= 2 && p[0] == 0xC2 && p[1] == 0xA0) return 2;
+    if (n < 3) return 0;
+    if ((p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80)
+        || (p[0] == 0xE2 && p[1] == 0x80 && ((p[2] >= 0x80 && p[2] <= 0x8A) || p[2] == 0xAF))
+        || (p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0x9F) || (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80))
+        return 3;
+    return 0;
+}
+
+/* the length of the space character that ends p[0..n), else 0 (a space character is 1 to 3 bytes long) */
+static size_t space_before(const unsigned char *p, size_t n) {
+    for (size_t k = 1; k <= 3 && k <= n; k++)
+        if (space_at(p + n - k, k) == k) return k;
+    return 0;
+}
+
+/* SQL's ltrim() and rtrim(): the value without its leading (trailing) space characters */
+static size_t ltrim_at(const char *p, size_t n) {
+    size_t i = 0, k;
+    while ((k = space_at((const unsigned char *)p + i, n - i))) i += k;
+    return i;
+}
+
+static size_t rtrim_len(const char *p, size_t n) {
+    size_t k;
+    while ((k = space_before((const unsigned char *)p, n))) n -= k;
+    return n;
+}
+
 /* the actor's state: the country field, else the first three characters of the (left-trimmed) actor code */
 static int actor_state(Scanner *s, const char *f, size_t fn, int fnull, const char *a, size_t an, int anull) {
     if (fnull) return -1;
     if (fn) return state_of(s, f, fn);
     if (anull) return -1;
-    size_t i = 0;
-    while (i < an && a[i] == ' ') i++;
+    size_t i = ltrim_at(a, an);
     return an - i >= 3 ? state_of(s, a + i, 3) : -1;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* kept events                                                                                    */
+
+/* days since 1970-01-01 of a day of the proleptic Gregorian calendar (the civil-to-days conversion of
+   H. Hinnant, "chrono-compatible low-level date algorithms"; years 1900-2100 here) */
+static int32_t epoch_days(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + doe - 719468);
+}
+
+static int str_put(Buf *off, Buf *data, const char *p, size_t n) {
+    if (buf_put(data, p, n)) return -1;
+    int32_t end = (int32_t)data->len;
+    return buf_put(off, &end, 4);
+}
+
+/* a text column that is NULL when missing or empty (SQL: nullif(x, '')) */
+static int nullable_str_put(Batch *b, int valid, int off, int data, int64_t row, const char *p, size_t n, int null) {
+    int on = !null && n > 0;
+    return bit_put(&b->col[valid], row, on) || str_put(&b->col[off], &b->col[data], p, on ? n : 0);
+}
+
+static int seal(Scanner *s) {
+    if (s->open.rows == 0) return 0;
+    if (s->sealed_n == s->sealed_cap) {
+        size_t cap = s->sealed_cap ? s->sealed_cap * 2 : 8;
+        Batch *q = realloc(s->sealed, cap * sizeof(Batch));
+        if (!q) return -1;
+        s->sealed = q; s->sealed_cap = cap;
+    }
+    s->sealed[s->sealed_n++] = s->open;
+    memset(&s->open, 0, sizeof s->open);
+    return 0;
+}
+
+typedef struct {
+    int64_t id, day, root, quad, ment, src, art, added;
+    double gold, tone;
+    int a, b;                 /* the actors' states */
+} Values;
+
+/* one kept event appended to the open batch, typed as the reference path's `typed` query types it */
+static int keep(Scanner *s, const char *const *fs, const size_t *fl, const int *nul, const Values *v) {
+    Batch *b = &s->open;
+    int64_t row = b->rows;
+    Buf *c = b->col;
+    if (row == 0) {  /* offsets start at 0 */
+        static const int32_t zero = 0;
+        for (size_t k = 0; k < sizeof STRING_COLS / sizeof STRING_COLS[0]; k++)
+            if (buf_put(&c[STRING_COLS[k] - 1], &zero, 4)) return -1;
+    }
+    int64_t line = s->line;
+    int32_t day = epoch_days(v->day / 10000, v->day / 100 % 100, v->day % 100);
+    int y = (int)(v->day / 10000), mo = (int)(v->day / 100 % 100);  /* 1900-2100, 1-12 (checked) */
+    const char month[7] = {(char)('0' + y / 1000), (char)('0' + y / 100 % 10), (char)('0' + y / 10 % 10),
+                           (char)('0' + y % 10), '-', (char)('0' + mo / 10), (char)('0' + mo % 10)};
+    uint8_t src = (uint8_t)v->a, tgt = (uint8_t)v->b;
+    int32_t quad = (int32_t)v->quad, ment = (int32_t)v->ment, nsrc = (int32_t)v->src, nart = (int32_t)v->art;
+    if (buf_put(&c[B_LINE], &line, 8) || buf_put(&c[B_ID], &v->id, 8) || buf_put(&c[B_DATE], &day, 4)
+        || buf_put(&c[B_MONTH], month, 7) || buf_put(&c[B_SOURCE], &src, 1) || buf_put(&c[B_TARGET], &tgt, 1)
+        || buf_put(&c[B_QUAD], &quad, 4) || buf_put(&c[B_GOLD], &v->gold, 8) || bit_put(&c[B_IS_ROOT], row, v->root == 1)
+        || buf_put(&c[B_MENT], &ment, 4) || buf_put(&c[B_NSRC], &nsrc, 4) || buf_put(&c[B_NART], &nart, 4)
+        || buf_put(&c[B_TONE], &v->tone, 8))
+        return -1;
+    /* the actors' codes, trimmed (SQL: nullif(trim(Actor1Code), '')) */
+    for (int k = 0; k < 2; k++) {
+        int col = k ? s->c_a2code : s->c_a1code;
+        size_t at = ltrim_at(fs[col], fl[col]);
+        size_t n = rtrim_len(fs[col] + at, fl[col] - at);
+        if (nullable_str_put(b, k ? B_TACTOR_VALID : B_SACTOR_VALID, k ? B_TACTOR_OFF : B_SACTOR_OFF,
+                             k ? B_TACTOR : B_SACTOR, row, fs[col] + at, n, nul[col]))
+            return -1;
+    }
+    /* the country of an actor taken from its code: a country field is empty (both are present) */
+    if (bit_put(&c[B_FROM_CODE], row, fl[s->c_a1country] == 0 || fl[s->c_a2country] == 0)) return -1;
+    /* the event codes as in the file */
+    if (str_put(&c[B_CODE_OFF], &c[B_CODE], fs[s->c_code], fl[s->c_code])
+        || str_put(&c[B_ROOT_OFF], &c[B_ROOT], fs[s->c_rootcode], fl[s->c_rootcode]))
+        return -1;
+    /* the day DATEADDED begins with (SQL: try_strptime(substr(added::VARCHAR, 1, 8), '%Y%m%d')), NULL if that
+       is not a real day; DATEADDED is a YYYYMMDD or a YYYYMMDDHHMMSS number (checked) */
+    int64_t a8 = v->added >= 100000000 ? v->added / 1000000 : v->added;
+    int64_t ay = a8 / 10000, am = a8 / 100 % 100, ad = a8 % 100;
+    int added_ok = am >= 1 && am <= 12 && ad >= 1 && ad <= days_in_month((int)ay, (int)am);
+    int32_t added = added_ok ? epoch_days(ay, am, ad) : 0;
+    if (bit_put(&c[B_ADDED_VALID], row, added_ok) || buf_put(&c[B_ADDED], &added, 4)) return -1;
+    /* the URL (SQL: nullif(SOURCEURL, '')); missing from a short GDELT 1.0 line */
+    int u = s->c_url;
+    if (nullable_str_put(b, B_URL_VALID, B_URL_OFF, B_URL, row, u >= 0 ? fs[u] : "", u >= 0 ? fl[u] : 0,
+                         u < 0 || nul[u]))
+        return -1;
+    b->rows++;
+    s->kept++;
+    size_t text = 0;
+    for (size_t k = 0; k < sizeof STRING_COLS / sizeof STRING_COLS[0]; k++) text += c[STRING_COLS[k]].len;
+    return b->rows >= s->batch_rows || text >= BATCH_BYTES ? seal(s) : 0;
 }
 
 static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
@@ -346,6 +522,7 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
 
     /* 2. the values, column by column: the first that does not parse or is out of range is reported */
 #define BAD(col) return reject(s, R_VALUE, col, fs[col], fl[col])
+    Values v;
     int64_t id, day, root, quad, ment, src, art, added;
     double gold, tone;
     int ok = 1;  /* parse_double's result: -1 is out of memory */
@@ -406,9 +583,9 @@ static int scan_line(Scanner *s, const char *p, size_t len, int too_long) {
     int b = actor_state(s, fs[s->c_a2country], fl[s->c_a2country], nul[s->c_a2country],
                         fs[s->c_a2code], fl[s->c_a2code], nul[s->c_a2code]);
     if (b < 0 || a == b) return 0;
-    int64_t line = s->line;
-    if (buf_put(&s->kept, p, len) || buf_put(&s->kept, "\n", 1) || buf_put(&s->kept_lines, &line, 8)) return -1;
-    return 0;
+    v.id = id; v.day = day; v.root = root; v.quad = quad; v.ment = ment; v.src = src; v.art = art; v.added = added;
+    v.gold = gold; v.tone = tone; v.a = a; v.b = b;
+    return keep(s, fs, fl, nul, &v);
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -465,6 +642,36 @@ static PyObject *Scanner_feed(Scanner *s, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+/* the sealed batches as a list of dicts (column name -> bytes, and "rows"); they are freed once handed over */
+static PyObject *take_batches(Scanner *s) {
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    for (size_t k = 0; k < s->sealed_n; k++) {
+        Batch *b = &s->sealed[k];
+        PyObject *d = PyDict_New(), *v = d ? PyLong_FromLongLong(b->rows) : NULL;
+        int bad = !v || PyDict_SetItemString(d, "rows", v);
+        Py_XDECREF(v);
+        for (int c = 0; !bad && c < B_N; c++) {
+            v = PyBytes_FromStringAndSize(b->col[c].p ? b->col[c].p : "", (Py_ssize_t)b->col[c].len);
+            bad = !v || PyDict_SetItemString(d, BATCH_NAMES[c], v);
+            Py_XDECREF(v);
+        }
+        if (bad || PyList_Append(out, d)) { Py_XDECREF(d); Py_DECREF(out); return NULL; }
+        Py_DECREF(d);
+    }
+    for (size_t k = 0; k < s->sealed_n; k++) batch_free(&s->sealed[k]);
+    s->sealed_n = 0;
+    return out;
+}
+
+static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
+    if (!usable(s)) return NULL;
+    s->busy = 1;  /* building the list may run Python code (a garbage collection) */
+    PyObject *out = take_batches(s);
+    s->busy = 0;
+    return out;
+}
+
 static PyObject *build_results(Scanner *s);
 
 /* the end of the file: a last line without a final newline is a line */
@@ -477,6 +684,7 @@ static PyObject *Scanner_finish(Scanner *s, PyObject *Py_UNUSED(ignored)) {
         s->carry.len = 0;
         s->carry_over = 0;
     }
+    if (seal(s)) { s->err = 1; return PyErr_NoMemory(); }
     /* building the results may run Python code (a garbage collection): no feed() meanwhile */
     s->busy = 1;
     PyObject *out = build_results(s);
@@ -509,10 +717,10 @@ static PyObject *build_results(Scanner *s) {
         if (!tup || PyList_Append(days, tup)) { Py_XDECREF(tup); Py_DECREF(rej); Py_DECREF(days); return NULL; }
         Py_DECREF(tup);
     }
-    return Py_BuildValue("{s:L,s:L,s:N,s:N,s:y#,s:y#}",
-                         "rows_in", s->rows_in, "valid", s->valid, "rejections", rej,
-                         "days", days, "kept", s->kept.p ? s->kept.p : "", (Py_ssize_t)s->kept.len,
-                         "kept_lines", s->kept_lines.p ? s->kept_lines.p : "", (Py_ssize_t)s->kept_lines.len);
+    PyObject *batches = take_batches(s);
+    if (!batches) { Py_DECREF(rej); Py_DECREF(days); return NULL; }
+    return Py_BuildValue("{s:L,s:L,s:L,s:N,s:N,s:N}", "rows_in", s->rows_in, "valid", s->valid,
+                         "kept", (long long)s->kept, "rejections", rej, "days", days, "batches", batches);
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -549,18 +757,26 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw) {
 }
 
 static int init_layout(Scanner *s, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"max_fields", "read", "roles", "states", "skip", "max_line", NULL};
+    static char *kwlist[] = {"max_fields", "read", "roles", "states", "skip", "max_line", "batch_rows", NULL};
     PyObject *read, *roles, *states;
-    long long skip;
+    long long skip, batch_rows = 65536;
     Py_ssize_t max_line;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "iOO!O!Ln", kwlist, &s->max_fields, &read,
-                                     &PyDict_Type, &roles, &PyDict_Type, &states, &skip, &max_line))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "iOO!O!Ln|L", kwlist, &s->max_fields, &read,
+                                     &PyDict_Type, &roles, &PyDict_Type, &states, &skip, &max_line, &batch_rows))
         return -1;
     if (s->max_fields < 1 || s->max_fields > MAX_COLS) {
         PyErr_SetString(PyExc_ValueError, "max_fields out of range (1 to 64)");
         return -1;
     }
-    if (max_line < 1) { PyErr_SetString(PyExc_ValueError, "max_line must be positive"); return -1; }
+    /* a batch's text stays below 64 MiB + one line: int32 offsets */
+    if (max_line < 1 || max_line > (1 << 30)) {
+        PyErr_SetString(PyExc_ValueError, "max_line out of range (1 to 2**30)");
+        return -1;
+    }
+    if (batch_rows < 1 || batch_rows > (1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "batch_rows out of range (1 to 2**24)");
+        return -1;
+    }
     int m = s->max_fields;
     if (get_col(roles, "last", &s->last_col, m) || get_col(roles, "id", &s->c_id, m)
         || get_col(roles, "day", &s->c_day, m) || get_col(roles, "root", &s->c_root, m)
@@ -572,6 +788,9 @@ static int init_layout(Scanner *s, PyObject *args, PyObject *kw) {
         || get_col(roles, "a1country", &s->c_a1country, m) || get_col(roles, "a2code", &s->c_a2code, m)
         || get_col(roles, "a2country", &s->c_a2country, m))
         return -1;
+    /* the URL: optional, and may lie after last (a line without it has no URL) */
+    s->c_url = -1;
+    if (PyDict_GetItemString(roles, "url") && get_col(roles, "url", &s->c_url, m)) return -1;
     /* the columns read, in order; every role must be among them (their NULL flags are set there) */
     int is_read[MAX_COLS] = {0};
     PyObject *seq = PySequence_Fast(read, "read must be a sequence of column indices");
@@ -586,6 +805,10 @@ static int init_layout(Scanner *s, PyObject *args, PyObject *kw) {
         is_read[c] = 1;
     }
     Py_DECREF(seq);
+    if (s->c_url >= 0 && !is_read[s->c_url]) {
+        PyErr_SetString(PyExc_ValueError, "read must hold every role's column");
+        return -1;
+    }
     int roles_[] = {s->last_col, s->c_id, s->c_day, s->c_root, s->c_code, s->c_rootcode, s->c_quad, s->c_gold,
                     s->c_ment, s->c_src, s->c_art, s->c_tone, s->c_added, s->c_a1code, s->c_a1country, s->c_a2code,
                     s->c_a2country};
@@ -616,18 +839,24 @@ static int init_layout(Scanner *s, PyObject *args, PyObject *kw) {
     }
     s->skip = skip;
     s->max_line = (size_t)max_line;
+    s->batch_rows = batch_rows;
     return 0;
 }
 
 static void Scanner_dealloc(Scanner *s) {
-    free(s->carry.p); free(s->rej.p); free(s->kept.p); free(s->kept_lines.p); free(s->days); free(s->day_at);
+    free(s->carry.p); free(s->rej.p); free(s->days); free(s->day_at);
+    batch_free(&s->open);
+    for (size_t k = 0; k < s->sealed_n; k++) batch_free(&s->sealed[k]);
+    free(s->sealed);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
 static PyMethodDef Scanner_methods[] = {
     {"feed", (PyCFunction)Scanner_feed, METH_O, "feed(chunk): scan the next bytes of the file (releases the GIL)."},
+    {"take", (PyCFunction)Scanner_take, METH_NOARGS,
+     "take() -> list: the full batches of kept events so far (column name -> bytes, and rows), handed over."},
     {"finish", (PyCFunction)Scanner_finish, METH_NOARGS,
-     "finish() -> dict: the end of the file; rows_in, valid, rejections, days, kept, kept_lines."},
+     "finish() -> dict: the end of the file; rows_in, valid, kept, rejections, days, and the batches not taken."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -636,7 +865,7 @@ static PyTypeObject ScannerType = {
     .tp_name = "dualthreat.ingest._gdeltscan.Scanner",
     .tp_basicsize = sizeof(Scanner),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Scanner(max_fields, read, roles, states, skip, max_line): one GDELT event file.",
+    .tp_doc = "Scanner(max_fields, read, roles, states, skip, max_line, batch_rows=65536): one GDELT event file.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Scanner_init,
     .tp_dealloc = (destructor)Scanner_dealloc,

@@ -13,8 +13,9 @@ so these readers do not go row by row through Python. For each file they
 Two implementations give the same results (tests/test_events_scanner.py):
 
 * GDELT, by default: the compiled scanner :mod:`dualthreat.ingest._gdeltscan` (C), fed the file in 1 MiB
-  chunks that are hashed (SHA-256) in the same pass; it counts lines by ``\n`` and checks every line itself;
-  only the kept lines go through DuckDB, to be typed by the same SQL as below (:func:`read_one_compiled`).
+  chunks that are hashed (SHA-256) in the same pass; it counts lines by ``\n`` and checks every line itself,
+  and types the kept events as it finds them (as the SQL below types them), into Arrow buffers handed to
+  pyarrow without a copy (:func:`read_one_compiled`); DuckDB is not used.
 * The reference path (ICEWS always; GDELT without the compiled module or with ``DUALTHREAT_EVENT_SCANNER=sql``):
   DuckDB's CSV scanner reads each file once, streaming, every GDELT column as text, and one SQL query parses
   and checks the values (:func:`read_one_sql`). Line numbers: the scanner skips the lines it rejects (wrong number
@@ -137,13 +138,18 @@ def read_events(kind: str, paths: Sequence[Path], states: Sequence[str] | None =
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(plans)))
     local = threading.local()
     opened: list[Any] = []
+    # fewer files than cores: the compiled scanner hashes each chunk on a second thread while it scans it
+    hash_beside = jobs < (os.cpu_count() or 1)
     with tempfile.TemporaryDirectory(prefix="dualthreat-events-") as tmp:
         def work(plan: Plan) -> EventReadResult:
-            con = getattr(local, "con", None)
-            if con is None:  # one DuckDB connection per worker thread, reused for its files
-                con = local.con = connect(Path(tmp))
-                opened.append(con)
-            result = (read_one_compiled if fast else read_one_sql)(plan, states, Path(tmp), con)
+            if fast:  # no DuckDB: the scanner types the kept events itself
+                result = read_one_compiled(plan, states, hash_beside=hash_beside)
+            else:
+                con = getattr(local, "con", None)
+                if con is None:  # one DuckDB connection per worker thread, reused for its files
+                    con = local.con = connect(Path(tmp))
+                    opened.append(con)
+                result = read_one_sql(plan, states, Path(tmp), con)
             if progress:
                 progress(plan.path)
             return result

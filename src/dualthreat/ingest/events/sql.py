@@ -320,8 +320,8 @@ def read_one_sql(plan: Plan, states: tuple[str, ...], tmp: Path, con: Any = None
         expected = GDELT_EXPECTED if plan.kind == "gdelt" else ICEWS_EXPECTED
         raise FileRefused(name, f"no data lines; expected {expected}")
     valid = int(accepted) - len(bad)
-    events = events_table(kept, line_of, plan.layout, stored_name)
-    tot = totals_table(totals, plan.layout, plan, raw.sha256, stored_name)
+    events = events_table(kept, line_of(kept.column("n").to_numpy().astype(np.int64)), plan.layout, stored_name)
+    tot = totals_table(totals.to_pydict(), plan.layout, plan, raw.sha256, stored_name)
     companion = ReadResult(name, "event_month_totals", plan.layout, tot.num_rows, tot, [], sha256=raw.sha256)
     return EventReadResult(name, "events", plan.layout, rows_in, events, rejections, sha256=raw.sha256,
                            valid=valid, companions=[companion], states=states)
