@@ -248,6 +248,8 @@ class Dashboard:
         self.with_episodes = episodes
         self.episodes_job = Background("episode forecasts", expected_seconds=90)
         self._scenario_lock = threading.Lock()
+        self._explained: dict[tuple, pd.DataFrame] = {}
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------------------------------------------
     def load(self, say: Callable[[str], None] | None = None) -> Dashboard:
@@ -369,7 +371,14 @@ class Dashboard:
         """What each indicator contributed to T[ally, level, source] at month ``at`` (they add up to it)."""
         ally, level, source = self.check_component(ally, level, source)
         at = self.check_month("at", at, within=True) or self.latest_month
-        c = self.model_.explain(ally, level, source, at, smoothed=smoothed)
+        key = (ally, level, source, at, smoothed)
+        c = self._explained.get(key)
+        if c is None:  # seconds each (the Kalman smoother's weights), so kept once computed
+            c = self.model_.explain(ally, level, source, at, smoothed=smoothed)
+            with self._lock:
+                self._explained[key] = c
+                while len(self._explained) > 512:
+                    self._explained.pop(next(iter(self._explained)))
         t = self.model_.threats(ally=ally, start=at, end=at, smoothed=smoothed)
         t = t[(t.level == level) & (t.source == source)]
         meta = {r["indicator"]: r for r in self.indicators(ally, level, source)}
