@@ -15,6 +15,7 @@ from dualthreat.cli import (
     home,
     model,
     report,
+    scenario,
     theater,
     triangle,
 )
@@ -29,7 +30,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
-for _group in (report, data, theater, model, evaluate, triangle, home, events):
+for _group in (report, data, theater, model, evaluate, triangle, home, events, scenario):
     app.add_typer(_group.app)
 
 
