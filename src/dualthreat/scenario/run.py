@@ -55,13 +55,15 @@ UNCHANGED = ("posture: the posture measures (UN ideal points and votes, event co
 class ScenarioResult:
     """The run: ``threats`` and ``decisions`` (the difference from the baseline with its 90% interval),
     ``series`` (both runs month by month with bands, from ``CONTEXT_MONTHS`` before start) and ``altered``
-    (every figure the scenario changed)."""
+    (every figure the scenario changed); ``framework`` is the fitted model the run used (for a
+    counterfactual, the one fitted as of the run)."""
 
     scenario: dict[str, Any]
     threats: pd.DataFrame
     decisions: pd.DataFrame
     series: pd.DataFrame
     altered: pd.DataFrame = field(default_factory=pd.DataFrame)
+    framework: Any = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         def rows(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -166,7 +168,7 @@ class _Run:
         decisions, n_train = self._decisions(filtered, backing, draws, run_mask)
         info = self._info(n_train)
         altered = pd.DataFrame(self.altered).drop(columns=["shock"]) if self.altered else pd.DataFrame()
-        return ScenarioResult(info, threats, decisions, series, altered)
+        return ScenarioResult(info, threats, decisions, series, altered, self.model)
 
     # ------------------------------------------------------------------------------------------------
     def _scale(self, fit: Any, j: int) -> Scale:
