@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import cli
+
 from dualthreat.model import DualThreatModel
 from dualthreat.scenario import Scenario, ScenarioError, packaged, packaged_path
 from dualthreat.scenario.shocks import COUNT_SCALE, Scale, apply
@@ -137,10 +137,11 @@ def test_a_run_past_the_data_projects_with_the_models_dynamics(model, store_path
     """Baseline past the data: a local level carries its last filtered mean and its band widens each month."""
     r = Scenario.from_file(packaged_path("senkaku_doubling")).run(model, Store(store_path), draws=4000)
     last = str(model.months_[-1])
-    for (ally, level, source), g in r.series[(r.series.run == "baseline") & (r.series.level != "mediator")
-                                             ].groupby(["ally", "level", "source"]):
+    baseline = r.series[(r.series.run == "baseline") & (r.series.level != "mediator")]
+    for key, g in baseline.groupby(["ally", "level", "source"]):
         g = g.set_index("month")
-        recorded = model.threats(ally=ally).query("level == @level and source == @source").set_index("month")
+        t = model.threats(ally=key[0])
+        recorded = t[(t.level == key[1]) & (t.source == key[2])].set_index("month")
         future = g.loc[g.index > last]
         assert len(future) == 12
         np.testing.assert_allclose(future["mean"], recorded.loc[last, "mean"], atol=1e-9)

@@ -21,10 +21,11 @@
    distribution (antithetic pairs), and of China's backing from its sd. The baseline and the scenario are
    drawn jointly (:func:`_coupled`): the uncertainty both runs share is one draw, so a difference is the
    scenario's effect and not noise between two runs; what the baseline does not know and the scenario
-   fixes (the figures it adds past the data) is the baseline's own draw, and widens the difference. Decisions: each draw of the features goes through one bootstrap replicate of the
-   decision model (:mod:`dualthreat.scenario.decisions`), the probability of a direction being its mean over
-   the run's months (a decision taken in a month of the run, each month alike). Every result is reported as
-   baseline, scenario, and the difference with the 5% and 95% quantiles of its draws.
+   fixes (the figures it adds past the data) is the baseline's own draw, and widens the difference.
+   Decisions: each draw of the features goes through one bootstrap replicate of the decision model
+   (:mod:`dualthreat.scenario.decisions`), the probability of a direction being its mean over the run's
+   months (a decision taken in a month of the run, each month alike). Every result is reported as baseline,
+   scenario, and the difference with the 5% and 95% quantiles of its draws.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ import pandas as pd
 from dualthreat.measure.series import PUBLICATION_LAG_MONTHS
 from dualthreat.scenario.decisions import DOMAIN_ALL, BootstrapForecaster
 from dualthreat.scenario.propagate import Filtered, backing_by_month, observation_matrix, refilter
+from dualthreat.scenario.resolved import MEDIATOR_INPUTS, Resolved, ResolvedShock, ScenarioError
 from dualthreat.scenario.shocks import Scale, apply
-from dualthreat.scenario.spec import MEDIATOR_INPUTS, Resolved, ResolvedShock, Scenario, ScenarioError
 
 LOWER_Q, UPPER_Q = 0.05, 0.95
 CONTEXT_MONTHS = 24
@@ -75,7 +76,7 @@ class ScenarioResult:
 
 
 # ----------------------------------------------------------------------------------------------------
-def framework_for(scenario: Scenario, model: Any, store: Any) -> tuple[Any, Resolved, pd.Period]:
+def framework_for(scenario: Any, model: Any, store: Any) -> tuple[Any, Resolved, pd.Period]:
     """The fitted framework the run uses, the scenario placed on its months (see the module's 1.), and the
     data's last month."""
     from dualthreat.model import DualThreatModel
@@ -102,9 +103,10 @@ def framework_for(scenario: Scenario, model: Any, store: Any) -> tuple[Any, Reso
     return refit, scenario.resolve(refit.months_[0], min(refit.months_[-1], last)), last
 
 
-def run_scenario(scenario: Scenario, model: Any, store: Any, draws: int = 1000, seed: int = 0,
+def run_scenario(scenario: Any, model: Any, store: Any, draws: int = 1000, seed: int = 0,
                  replicates: int = 200) -> ScenarioResult:
-    """Run ``scenario`` against ``model`` (a :class:`~dualthreat.model.DualThreatModel`, fitted or not) on
+    """Run ``scenario`` (a :class:`~dualthreat.scenario.spec.Scenario`) against ``model`` (a
+    :class:`~dualthreat.model.DualThreatModel`, fitted or not) on
     ``store``; see the module docstring for the method."""
     if not store.is_open:
         with store:
@@ -120,7 +122,7 @@ def run_scenario(scenario: Scenario, model: Any, store: Any, draws: int = 1000, 
 
 
 class _Run:
-    def __init__(self, scenario: Scenario, model: Any, store: Any, resolved: Resolved, data_last: pd.Period,
+    def __init__(self, scenario: Any, model: Any, store: Any, resolved: Resolved, data_last: pd.Period,
                  draws: int, seed: int, replicates: int) -> None:
         self.scenario, self.model, self.store, self.resolved = scenario, model, store, resolved
         self.data_last = data_last
@@ -260,8 +262,8 @@ class _Run:
         if s.shock.indicator in MEDIATOR_INPUTS:
             return f"{where}: China's backing has no value in effect in {span}: nothing to alter"
         if row.empty or not row["observations"].fillna(0).sum():
-            return (f"{where}: the indicator has no figure in the store (table {row['table'].iloc[0] if len(row) else '?'}"
-                    "), so there is nothing to alter")
+            table = row["table"].iloc[0] if len(row) else "?"
+            return f"{where}: the indicator has no figure in the store (table {table}), so there is nothing to alter"
         first, last = row["first"].iloc[0], row["last"].iloc[0]
         return (f"{where}: no figure of this indicator covers {span} (its figures run from {first} to {last}; "
                 f"past the data's last month {self.last} a new one falls every period it covers, after its "

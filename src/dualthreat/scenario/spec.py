@@ -30,69 +30,14 @@ from typing import Any
 
 import pandas as pd
 
+from dualthreat.scenario.resolved import MEDIATOR_INPUTS, Resolved, ResolvedShock, ScenarioError, Shock, Timing
 from dualthreat.theater import Theater, load_theater
 
 OPERATIONS = ("add", "add_sd", "scale", "set")
 MAX_HORIZON = 120
-# Inputs a shock may alter besides the theater's indicators: the mediator's measure of China's backing.
-MEDIATOR_INPUTS = {
-    "china_prk_ideal_point_distance": "distance between China's and North Korea's UN ideal points, per year "
-                                      "(the mediator's China backing is minus its z-score; larger = less backing)",
-}
 _TOP_KEYS = {"name", "start", "horizon", "note", "shock"}
 _SHOCK_KEYS = {"indicator", "month", "from", "to", "note", *OPERATIONS}
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-Timing = str | int | None  # "YYYY-MM", months after start, or left out
-
-
-class ScenarioError(ValueError):
-    """A scenario file is invalid; the message names the file, line, field and value."""
-
-
-@dataclass(frozen=True)
-class Shock:
-    """One alteration of one input over a run of months."""
-
-    indicator: str
-    operation: str  # add | add_sd | scale | set
-    amount: float
-    first: Timing  # ``month`` or ``from``
-    last: Timing  # ``month`` or ``to``
-    note: str = ""
-    ranged: bool = False  # given as from/to (else month, or neither: the start month)
-    index: int = 0  # position in the file (shock[index])
-    line: int = 0  # line of its [[shock]] header
-
-    def describe(self) -> str:
-        op = {"add": "+{:g}", "add_sd": "{:+g} sd", "scale": "x{:g}", "set": "= {:g}"}[self.operation]
-        return f"{self.indicator} {op.format(self.amount)}"
-
-
-@dataclass(frozen=True)
-class ResolvedShock:
-    shock: Shock
-    months: pd.PeriodIndex
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """A scenario placed on the data: its months, and whether it is a counterfactual."""
-
-    start: pd.Period
-    end: pd.Period
-    last_data_month: pd.Period
-    shocks: list[ResolvedShock]
-
-    @property
-    def counterfactual(self) -> bool:
-        """A run that starts inside the data alters recorded inputs (a counterfactual history)."""
-        return self.start <= self.last_data_month
-
-    @property
-    def months(self) -> pd.PeriodIndex:
-        return pd.period_range(self.start, self.end, freq="M")
-
 
 @dataclass(frozen=True)
 class Scenario:
@@ -250,7 +195,7 @@ def _parse(data: dict[str, Any], file: str, text: str, theater: Theater) -> Scen
     known = {i.id for i in theater.indicators} | set(MEDIATOR_INPUTS)
     shocks = []
     for n, raw in enumerate(raw_shocks):
-        def fail(key: str | None, reason: str) -> ScenarioError:
+        def fail(key: str | None, reason: str, n: int = n) -> ScenarioError:
             field = f"shock[{n}]" + (f".{key}" if key else "")
             return ScenarioError(f"{file}:{lines.shock(n, key)}: {field}: {reason}")
 
