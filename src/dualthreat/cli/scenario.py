@@ -124,14 +124,19 @@ def _tables(result: Any) -> None:  # noqa: ANN401 - ScenarioResult
 
 def _runs(altered: Any) -> list[dict[str, Any]]:  # noqa: ANN401 - DataFrame
     """The altered figures, consecutive months with the same alteration shown as one row."""
+    import pandas as pd
+
     rows: list[dict[str, Any]] = []
     same = ("indicator", "figure", "months_covered", "raw_before", "raw_after", "clipped")
+    last = None
     for r in (dict(x) for x in altered.to_dict("records")):
         prev = rows[-1] if rows else None
-        if prev and all(prev[k] == r[k] for k in same):
+        month = pd.Period(r["month"], freq="M")
+        if prev and last is not None and month == last + 1 and all(prev[k] == r[k] for k in same):
             prev["month"] = prev["month"].split(" to ")[0] + " to " + r["month"]
-            continue
-        rows.append(r)
+        else:
+            rows.append(r)
+        last = month
     return [{k: plain(v) for k, v in r.items()} for r in rows]
 
 

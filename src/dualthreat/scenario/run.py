@@ -7,10 +7,10 @@
    before ``start`` (parameters and standardisation from data before the counterfactual only).
 2. **Inputs altered.** A shock alters the figures of its indicator whose period overlaps the shocked months
    (:mod:`dualthreat.scenario.shocks`). Past the data's last month an indicator has no figure: the run adds
-   one where its figures would fall (every ``L`` months after its last, for a figure covering ``L``
-   months), at the value the baseline expects (its one-step prediction), and the shock alters that value:
-   "twice the ship-days" is twice what the baseline projects, in every figure, without compounding. Figures
-   before ``start`` are never altered.
+   one where its figures would fall (after its last, as often as its last figures came, and never more
+   often than the ``L`` months a figure covers), at the value the baseline expects (its one-step
+   prediction), and the shock alters that value: "twice the ship-days" is twice what the baseline projects,
+   in every figure, without compounding. Figures before ``start`` are never altered.
 3. **Propagation.** Each component with an altered indicator is re-filtered with its fitted parameters
    (:mod:`dualthreat.scenario.propagate`); the others are the same in both runs. Past the data the filter
    projects the state with the model's dynamics. The mediator is recomputed from the altered North Korean
@@ -200,14 +200,16 @@ class _Run:
             if j is None:
                 continue
             col = fit.columns[j]
-            end = col.values.dropna().index.max() + col.months
+            ends = col.values.dropna().index
+            step = _cadence(ends, col.months)
+            end = ends.max() + step
             while end <= self.grid[-1]:
                 t = self.grid.get_loc(end)
                 if end > self.last and _overlaps(end, col.months, s.months):
                     if np.isnan(alt[t, j]):
                         alt[t, j] = predicted[t, j]
                     self._alter(alt, t, j, s, self._scale(fit, j), end, col.months, "projected")
-                end = end + col.months
+                end = end + step
         return refilter(fit, alt, self.grid)
 
     def _alter(self, alt: np.ndarray, t: int, j: int, s: ResolvedShock, scale: Scale, end: pd.Period,
@@ -375,6 +377,14 @@ class _Run:
 
 
 # ----------------------------------------------------------------------------------------------------
+def _cadence(ends: pd.PeriodIndex, months: int) -> int:
+    """Months between an indicator's figures: the median gap between its last ones (an annual survey
+    reported as a one-month figure comes once a year), never less than the months a figure covers."""
+    ordered = ends.sort_values()[-6:]
+    gaps = [(b - a).n for a, b in zip(ordered[:-1], ordered[1:], strict=True)]
+    return max(months, int(np.median(gaps))) if gaps else months
+
+
 def _overlaps(end: pd.Period, months: int, shocked: pd.PeriodIndex) -> bool:
     """Whether the figure ending in ``end`` and covering ``months`` months covers a shocked month."""
     return bool(((shocked > end - months) & (shocked <= end)).any())

@@ -67,14 +67,17 @@ class Scale:
 def apply(operation: str, amount: float, z: float, scale: Scale, end: pd.Period, months: int) -> tuple[float, bool]:
     """The z-score of an observation (ending in ``end``, covering ``months``) after the shock, and whether the
     altered figure had to be clipped to its possible range."""
-    if operation == "add_sd":
-        return z + amount, False
     raw = scale.to_raw(z, months)
-    new = {"add": raw + amount, "scale": raw * amount, "set": amount}[operation]
+    if operation == "add_sd":
+        new = scale.to_raw(z + amount, months)
+    else:
+        new = {"add": raw + amount, "scale": raw * amount, "set": amount}[operation]
     lo, hi = scale.bounds(end, months)
     kept = min(max(new, lo), hi)
     if (kept - raw) * (new - raw) < 0:
         # the figure it alters was already beyond what is possible (a projection knows no bounds): clipping
         # must never move it against the shock, so it stays as it was
         return z, True
+    if kept == new and operation == "add_sd":
+        return z + amount, False  # exact, without a round trip through the figure's scale
     return scale.to_z(kept, months), kept != new
