@@ -1,19 +1,24 @@
 """Theaters: which patron, allies, threat sources and levels, and which indicator measures which threat
-component T[ally, level, source]. Loaded from TOML and validated, with errors that name the bad key.
+component T[ally, level, source]; and which indicators measure the threat source's backing of its client
+(the mediator's second factor). Loaded from TOML and validated, with errors that name the bad key.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from dualthreat import countries
 from dualthreat.tables import TABLES
 
 LEVELS = ("local", "systemic")
+TRANSFORMS = ("difference",)
+BACKING = "backing"  # the pseudo-component of the backing indicators
 
 
 class TheaterError(ValueError):
@@ -33,6 +38,9 @@ class Indicator:
     unit: str | None = None
     sign: int = 1
     note: str = ""
+    start: pd.Period | None = None  # first month used (for a list of dated events: complete from then on)
+    end: pd.Period | None = None  # last month used
+    transform: str | None = None  # "difference": the change from the previous period
 
     @property
     def component(self) -> tuple[str, str, str]:
@@ -49,6 +57,9 @@ class Theater:
     indicators: tuple[Indicator, ...]
     labels: dict[str, str]
     file: str = ""
+    backing: tuple[Indicator, ...] = field(default=())  # the source's backing of its client (the mediator)
+    client: str | None = None  # the source whose threat the mediator carries (North Korea)
+    backer: str | None = None  # the source whose backing of the client the mediator weighs (China)
 
     @property
     def states(self) -> tuple[str, ...]:
@@ -65,8 +76,10 @@ class Theater:
         return self.labels.get(code, code)
 
 
-_TOP_KEYS = {"name", "patron", "allies", "sources", "levels", "labels", "indicator"}
-_IND_KEYS = {"id", "component", "table", "series", "actor", "target", "unit", "sign", "note"}
+_TOP_KEYS = {"name", "patron", "allies", "sources", "levels", "labels", "indicator", "backing", "mediator"}
+_IND_KEYS = {"id", "component", "table", "series", "actor", "target", "unit", "sign", "note", "start", "end",
+             "transform"}
+_BACKING_KEYS = _IND_KEYS - {"component"}
 
 
 def _fail(file: str, key: str, reason: str) -> TheaterError:
@@ -77,6 +90,64 @@ def _country(file: str, key: str, value: Any) -> str:
     if not isinstance(value, str) or not countries.is_known(value):
         raise _fail(file, key, f"{value!r} is not a known ISO3 country code")
     return value
+
+
+def _month(file: str, key: str, value: Any) -> pd.Period | None:
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str) or len(value) != 7:
+            raise ValueError
+        return pd.Period(value, freq="M")
+    except ValueError:
+        raise _fail(file, key, f"{value!r} is not a month YYYY-MM") from None
+
+
+def _indicator_fields(file: str, where: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """The checked keys an indicator shares with a backing indicator (all but its component)."""
+    if raw["table"] not in TABLES:
+        raise _fail(file, f"{where}.table", f"{raw['table']!r} is not a table (one of {', '.join(TABLES)})")
+    for key in ("actor", "target"):
+        if key in raw:
+            _country(file, f"{where}.{key}", raw[key])
+    sign = raw.get("sign", 1)
+    if isinstance(sign, bool) or not isinstance(sign, int) or sign not in (1, -1):
+        raise _fail(file, f"{where}.sign", f"{sign!r} must be 1 or -1")
+    transform = raw.get("transform")
+    if transform is not None and transform not in TRANSFORMS:
+        raise _fail(file, f"{where}.transform", f"{transform!r} is not one of {list(TRANSFORMS)}")
+    start, end = _month(file, f"{where}.start", raw.get("start")), _month(file, f"{where}.end", raw.get("end"))
+    if start is not None and end is not None and end < start:
+        raise _fail(file, f"{where}.end", f"{end} is before start {start}")
+    note = raw.get("note", "")
+    if not isinstance(note, str):
+        raise _fail(file, f"{where}.note", "must be a string")
+    return {"table": raw["table"], "series": raw["series"], "actor": raw.get("actor"), "target": raw.get("target"),
+            "unit": raw.get("unit"), "sign": sign, "note": note, "start": start, "end": end, "transform": transform}
+
+
+def _entries(file: str, data: dict[str, Any], key: str, allowed: set[str], required: tuple[str, ...],
+             ids: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    raw_inds = data.get(key, [])
+    if not isinstance(raw_inds, list):
+        raise _fail(file, key, f"must be an array of tables ([[{key}]])")
+    out = []
+    for n, raw in enumerate(raw_inds):
+        where = f"{key}[{n}]"
+        if not isinstance(raw, dict):
+            raise _fail(file, where, "must be a table")
+        bad = set(raw) - allowed
+        if bad:
+            raise _fail(file, f"{where}.{sorted(bad)[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        for k in required:
+            if not isinstance(raw.get(k), str) or not raw[k]:
+                raise _fail(file, f"{where}.{k}", "missing or not a string")
+        where = f"{key}[{n}] ({raw['id']})"
+        if raw["id"] in ids:
+            raise _fail(file, f"{where}.id", "duplicate id")
+        ids.add(raw["id"])
+        out.append((where, raw))
+    return out
 
 
 def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
@@ -102,24 +173,8 @@ def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
     labels = data.get("labels", {})
     if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
         raise _fail(file, "labels", "must map country codes to names")
-    raw_inds = data.get("indicator", [])
-    if not isinstance(raw_inds, list):
-        raise _fail(file, "indicator", "must be an array of tables ([[indicator]])")
     indicators, ids = [], set()
-    for n, raw in enumerate(raw_inds):
-        where = f"indicator[{n}]"
-        if not isinstance(raw, dict):
-            raise _fail(file, where, "must be a table")
-        bad = set(raw) - _IND_KEYS
-        if bad:
-            raise _fail(file, f"{where}.{sorted(bad)[0]}", f"unknown key (allowed: {', '.join(sorted(_IND_KEYS))})")
-        for key in ("id", "component", "table", "series"):
-            if not isinstance(raw.get(key), str) or not raw[key]:
-                raise _fail(file, f"{where}.{key}", "missing or not a string")
-        where = f"indicator[{n}] ({raw['id']})"
-        if raw["id"] in ids:
-            raise _fail(file, f"{where}.id", "duplicate id")
-        ids.add(raw["id"])
+    for where, raw in _entries(file, data, "indicator", _IND_KEYS, ("id", "component", "table", "series"), ids):
         parts = raw["component"].split(".")
         if len(parts) != 3:
             raise _fail(file, f"{where}.component", f"{raw['component']!r} is not of the form ALLY.level.SOURCE")
@@ -130,18 +185,21 @@ def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
             raise _fail(file, f"{where}.component", f"level {level!r} is not one of {list(LEVELS)}")
         if source not in groups["sources"]:
             raise _fail(file, f"{where}.component", f"source {source!r} is not in sources {list(groups['sources'])}")
-        if raw["table"] not in TABLES:
-            raise _fail(file, f"{where}.table", f"{raw['table']!r} is not a table (one of {', '.join(TABLES)})")
-        for key in ("actor", "target"):
-            if key in raw:
-                _country(file, f"{where}.{key}", raw[key])
-        sign = raw.get("sign", 1)
-        if isinstance(sign, bool) or not isinstance(sign, int) or sign not in (1, -1):
-            raise _fail(file, f"{where}.sign", f"{sign!r} must be 1 or -1")
-        indicators.append(Indicator(raw["id"], ally, level, source, raw["table"], raw["series"], raw.get("actor"),
-                                    raw.get("target"), raw.get("unit"), sign, raw.get("note", "")))
+        indicators.append(Indicator(raw["id"], ally, level, source, **_indicator_fields(file, where, raw)))
+    mediator = data.get("mediator", {})
+    if not isinstance(mediator, dict) or set(mediator) - {"client", "backer"}:
+        raise _fail(file, "mediator", "must be a table with keys client and backer (threat sources)")
+    sources = groups["sources"]
+    client = mediator.get("client", "PRK" if "PRK" in sources else sources[-1])
+    backer = mediator.get("backer", "CHN" if "CHN" in sources else sources[0])
+    for key, value in (("client", client), ("backer", backer)):
+        if value not in sources:
+            raise _fail(file, f"mediator.{key}", f"{value!r} is not in sources {list(sources)}")
+    backing = []
+    for where, raw in _entries(file, data, "backing", _BACKING_KEYS, ("id", "table", "series"), ids):
+        backing.append(Indicator(raw["id"], BACKING, BACKING, backer, **_indicator_fields(file, where, raw)))
     return Theater(data["name"], patron, groups["allies"], groups["sources"], tuple(LEVELS), tuple(indicators),
-                   dict(labels), file)
+                   dict(labels), file, tuple(backing), client, backer)
 
 
 def load_theater(path: str | Path | None = None) -> Theater:
