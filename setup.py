@@ -1,5 +1,5 @@
 """What pyproject.toml cannot say: the optional C extension, and data/ shipped in wheels as
-dualthreat/_default_data (found there by dualthreat.defaults.default_data_dir)."""
+dualthreat/_default_data (found there by dualthreat.store.defaults.default_data_dir)."""
 
 from setuptools import Extension, setup
 from setuptools.command.build_py import build_py

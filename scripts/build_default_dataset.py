@@ -75,6 +75,16 @@ def build_countries(shared: Path) -> None:
         for r in sorted(rows.values(), key=lambda r: (r["iso"] != "1", r["code"], r["ccode"])):
             w.writerow(r)
     print(f"countries.csv: {len(rows)} rows")
+    # COW letter codes (ROK, GMY, ...) of the ICEWS dyad-month file: the state list's (stateabb, ccode) pairs
+    abb: dict[str, str] = {}
+    with open(raw / "peacesciencer" / "cow_states.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            abb.setdefault(row["stateabb"], row["ccode"])
+    with open(out.with_name("cow_abbreviations.csv"), "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["stateabb", "ccode"])
+        w.writerows(sorted(abb.items()))
+    print(f"cow_abbreviations.csv: {len(abb)} rows")
 
 
 def main() -> int:
@@ -95,6 +105,10 @@ def main() -> int:
     from dualthreat.theater import load_theater
 
     theater_states = set(load_theater().states)
+    # Event aggregates keep the dyads among the states of two theaters: Northeast Asia and, as a second
+    # theater, NATO's eastern flank (all dyads within the union of both sets).
+    dyad_states = sorted({"USA", "JPN", "KOR", "CHN", "PRK"}
+                         | {"POL", "LTU", "LVA", "EST", "RUS", "BLR", "DEU", "UKR"})
     raw, cur = shared / "data" / "raw", shared / "data" / "curated"
     additions = ROOT / "data" / "additions"
     sources: list[tuple[str, Path, str | None]] = [
@@ -115,6 +129,10 @@ def main() -> int:
         ("alliances", raw / "peacesciencer" / "atop_alliance_5countries.csv", "theater"),
         ("rivalries", raw / "peacesciencer" / "tss_rivalries.csv", None),
         ("territorial-threat", raw / "peacesciencer" / "terrthreat.csv", None),
+        # filter "dyads": both states among dyad_states; the coverage (months, days) is kept whole
+        ("icews-dyad-month", raw / "icews_dyadmonth" / "icews_dyad_month_1990_2013.parquet", "dyads"),
+        ("icews-dyad-year", raw / "icews_dyadyear_netify" / "icews_dyad_year_2002_2014.parquet", "dyads"),
+        ("gdelt-pairs", raw / "gdelt_country_pairs" / "gdelt2_country_pair_daily_2018_2024.parquet", "dyads"),
     ]
     by_table: dict[str, list[pa.Table]] = {}
     for kind, path, keep in sources:
@@ -127,13 +145,20 @@ def main() -> int:
                 m = pa.compute.is_in(rows[c], value_set=pa.array(sorted(theater_states)))
                 mask = m if mask is None else pa.compute.and_(mask, m)
             rows = rows.filter(mask)
+        elif keep == "dyads":
+            ends = [c for c in ("source", "target", "a", "b") if c in rows.column_names]
+            mask = pa.compute.and_(*(pa.compute.is_in(rows[c], value_set=pa.array(dyad_states)) for c in ends))
+            rows = rows.filter(mask)
         print(f"{kind:18} {result.file}: {result.rows_in} in = {result.loaded} loaded + {result.rejected} rejected"
-              + (f"; kept {rows.num_rows} of the theater's states" if keep else ""))
+              + (f"; kept {rows.num_rows} of the {'theater' if keep == 'theater' else 'dyads'}' states" if keep else ""))
         for r in result.rejections[:5]:
             print(f"    rejected {r.file}:{r.line} [{r.field}] {r.reason}")
         if result.rejected > 5:
             print(f"    ... and {result.rejected - 5} more")
         by_table.setdefault(result.table, []).append(rows)
+        for companion in getattr(result, "companions", ()):  # coverage of the whole file
+            print(f"{'':18} {companion.table}: {companion.loaded} rows")
+            by_table.setdefault(companion.table, []).append(companion.rows)
 
     out = out_dir
     out.mkdir(parents=True, exist_ok=True)

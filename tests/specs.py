@@ -36,6 +36,7 @@ class ReaderSpec:
     number: Corruption | None = None  # text where a number belongs
     country: Corruption | None = None  # unknown country code
     dates: dict[str, Corruption] = field(default_factory=dict)  # impossible dates (or years)
+    companions: tuple[str, ...] = ()  # tables loaded with it from the same file (coverage), which may grow
 
     @property
     def path(self) -> Path:
@@ -147,6 +148,29 @@ SPECS: list[ReaderSpec] = [
         "territorial_threat", "territorial-threat", "terrthreat.csv", "latent territorial threat (terrthreat.csv)",
         "territorial_threat", 10, drop="lterrthreat", number=_num("lterrthreat"), country=_cow("ccode"),
         dates=_year("year", 1816),
+    ),
+]
+# Event aggregates (dualthreat.ingest.aggregates): the CSV layouts here; their Parquet files, the source's own
+# layout, have their own bad-input cases in test_aggregates.py.
+SPECS += [
+    ReaderSpec(
+        "icews_dyad_month", "icews-dyad-month", "icews_dyad_month_five_states.csv",
+        "ICEWS dyad-month counts (Ward Lab extract: icews_dyad_month_*.parquet, five_states.csv)", "icews_dyad_month",
+        12, drop="event09", number=_num("event01"),
+        country=Corruption({"source": "XYZ"}, "source", "unknown Correlates of War letter code 'XYZ'"),
+        dates={**_year("year", 1979), "month_13": Corruption({"month": "13"}, "month", "month 13 is not 1-12")},
+        companions=("icews_dyad_month_coverage",),
+    ),
+    ReaderSpec(
+        "icews_dyad_year", "icews-dyad-year", "icews_dyad_year_netify.csv",
+        "ICEWS dyad-year quad counts (netify: icews_dyad_year_*.parquet)", "icews_dyad_year", 12,
+        drop="matlConf", number=_num("verbCoop"), country=_iso3("i_iso3c"), dates=_year("year", 1979),
+    ),
+    ReaderSpec(
+        "gdelt_pairs", "gdelt-pairs", "gdelt_pairs_daily.csv",
+        "GDELT 2.0 daily country-pair weights (gdelt2_country_pair_daily_*.parquet)", "gdelt_pairs", 12,
+        drop="weight", number=_num("weight"), country=_iso3("a"), dates=_day_dates("date"),
+        companions=("gdelt_pairs_days",),
     ),
 ]
 TABULAR = [s for s in SPECS if s.kind != "speeches"]

@@ -17,7 +17,7 @@ import pytest
 from dualthreat import ingest
 from dualthreat.ingest.base import MAX_LINE_BYTES, display_path
 
-from conftest import BaseStore, Run, cli, squash
+from conftest import BaseStore, Run, added_to, cli, squash
 from specs import (BAD_LINE, EVENT_KINDS, SPEECHES, TABULAR, ReaderSpec, duplicate_line, latin1_in_line,
                    lines_of, rewrite, set_fields, truncate_last_row)
 
@@ -121,9 +121,10 @@ def test_bad_file(case: Case, ingested_base: BaseStore, ingested_store: Path, tm
         ingested_base.assert_unchanged(ingested_store)
         return
     out = assert_rejected(run, bad, case)
-    assert out["added"] == expected_added(case)
-    added = ingested_base.assert_only_added(ingested_store, case.spec.table, display_path(bad), out["added"],
-                                            rejected_file=str(bad))
+    assert added_to(out, case.spec.table) == expected_added(case)
+    added = ingested_base.assert_only_added(ingested_store, case.spec.table, display_path(bad),
+                                            added_to(out, case.spec.table), rejected_file=str(bad),
+                                            grows=case.spec.companions)
     assert case.line not in added.lines
     assert added.rejections == [(case.line, case.field)]  # the load log keeps the rejection too
 
@@ -166,8 +167,9 @@ def test_50_mb_line(spec: ReaderSpec, ingested_base: BaseStore, ingested_store: 
                 reason=f"line longer than {MAX_LINE_BYTES // 1024} KiB", rows_in=spec.rows + 1, loaded=spec.rows)
     out = assert_rejected(run, bad, case)
     assert run.peak_python_bytes is not None and run.peak_python_bytes < MEMORY_LIMIT
-    assert out["added"] == spec.rows - spec.rows // 2
-    added = ingested_base.assert_only_added(ingested_store, spec.table, display_path(bad), out["added"])
+    assert added_to(out, spec.table) == spec.rows - spec.rows // 2
+    added = ingested_base.assert_only_added(ingested_store, spec.table, display_path(bad),
+                                            added_to(out, spec.table), grows=spec.companions)
     # the rows after the long line keep their own line numbers
     assert BAD_LINE not in added.lines and max(added.lines) == spec.rows + 2
 
@@ -191,7 +193,7 @@ def test_bad_file_against_default_store(case: Case, default_base: BaseStore, def
         # the fixtures are cut from the files the default dataset was built from: their good rows are stored
         # already, except two ATOP dyads outside the theater's five states: USA-Canada 1942 (line 2) and
         # USA-Germany 1990 (line 3, the corrupted one)
-        assert out["added"] == (1 if case.spec.table == "alliances" else 0)
+        assert out["added"] == (1 if case.spec.table == "alliances" else 0)  # the coverage is stored already too
         default_base.assert_only_added(default_store, case.spec.table, display_path(bad), out["added"])
 
 
@@ -237,7 +239,8 @@ def test_numbers_out_of_range(spec_id: str, values: dict[str, str], field: str, 
     case = Case(spec, "number", bytes, line=BAD_LINE, field=field, reason=re.escape(reason), rows_in=spec.rows,
                 loaded=spec.rows - 1)
     out = assert_rejected(run, bad, case)
-    ingested_base.assert_only_added(ingested_store, spec.table, display_path(bad), out["added"])
+    ingested_base.assert_only_added(ingested_store, spec.table, display_path(bad), added_to(out, spec.table),
+                                    grows=spec.companions)
 
 
 def test_one_refused_file_refuses_the_whole_ingest(ingested_base: BaseStore, ingested_store: Path,

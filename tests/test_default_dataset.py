@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from dualthreat.defaults import default_data_dir
+from dualthreat.store.defaults import default_data_dir
 
 from conftest import REPO, BaseStore, cli, query
 

@@ -36,7 +36,7 @@ def episode_file(tmp_path_factory) -> Path:
     which must be ignored."""
     import pyarrow.parquet as pq
 
-    from dualthreat.defaults import default_data_dir
+    from dualthreat.store.defaults import default_data_dir
 
     path = tmp_path_factory.mktemp("file") / "later.csv"
     ep = pq.read_table(default_data_dir() / "episodes.parquet").to_pandas()

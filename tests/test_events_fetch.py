@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dualthreat import fetch as f
+from dualthreat.ingest import fetch as f
 
 from conftest import cli, query
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dualthreat.cli import app
-from dualthreat.defaults import build
+from dualthreat.store.defaults import build
 from dualthreat.measure.unga import vote_agreement
 from dualthreat.model.domestic import DomesticModel
 from dualthreat.model.identity import identity_episodes, identity_friction

@@ -77,3 +77,17 @@ def canonical(code: str) -> str:
 def is_known(code: str, aggregates: bool = False) -> bool:
     """True if ``code`` is a known country code (or an aggregate such as ``ALL`` when allowed)."""
     return code in by_code() or (aggregates and code in AGGREGATES)
+
+
+@cache
+def by_cow_abb() -> dict[str, Country]:
+    """Correlates of War letter codes (``stateabb``: ROK, GMY, UKG, ...) to countries, through their COW number.
+
+    ``resources/cow_abbreviations.csv`` is the (stateabb, ccode) pairs of the COW state-system list (v2016),
+    written by ``scripts/build_default_dataset.py``. The letter codes are not ISO3: ROK is South Korea (KOR),
+    AUS is Austria (AUT), GMY is Germany (DEU).
+    """
+    text = resources.files("dualthreat").joinpath("resources/cow_abbreviations.csv").read_text("utf-8")
+    numbers = by_ccode()
+    return {row["stateabb"]: numbers[int(row["ccode"])] for row in csv.DictReader(text.splitlines())
+            if int(row["ccode"]) in numbers}

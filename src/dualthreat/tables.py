@@ -325,6 +325,59 @@ TABLES: dict[str, Table] = {
     ]
 }
 
+# Event aggregates (ICEWS dyad-months and dyad-years, GDELT country-pair days; see dualthreat.ingest.aggregates)
+_MONTH_SPAN = ("min(CAST(month || '-01' AS DATE))", "max(last_day(CAST(month || '-01' AS DATE)))")
+TABLES.update({t.name: t for t in [
+    Table(
+        "icews_dyad_month",
+        "ICEWS directed dyad-month counts of conflict events (Ward Lab extract); an absent dyad-month inside a "
+        "covered month is zero",
+        (
+            ("source", "VARCHAR"),
+            ("target", "VARCHAR"),
+            ("month", "VARCHAR"),
+            ("conflict_total", "INTEGER"),
+            ("verbal_conflict", "INTEGER"),
+            ("material_conflict", "INTEGER"),
+        ),
+        *_MONTH_SPAN,
+    ),
+    Table(
+        "icews_dyad_month_coverage",
+        "Months an ICEWS dyad-month file covers (has rows in): inside them an absent dyad-month means 0 events",
+        (("month", "VARCHAR"),),
+        *_MONTH_SPAN,
+    ),
+    Table(
+        "icews_dyad_year",
+        "ICEWS directed dyad-year counts by quad class (netify package; full panel of its countries)",
+        (
+            ("source", "VARCHAR"),
+            ("target", "VARCHAR"),
+            ("year", "INTEGER"),
+            ("verbal_coop", "INTEGER"),
+            ("material_coop", "INTEGER"),
+            ("verbal_conflict", "INTEGER"),
+            ("material_conflict", "INTEGER"),
+        ),
+        *_year("year"),
+    ),
+    Table(
+        "gdelt_pairs",
+        "GDELT 2.0 daily signed, undirected country-pair weights (a < b; not counts), nonzero days only",
+        (("date", "DATE"), ("a", "VARCHAR"), ("b", "VARCHAR"), ("weight", "DOUBLE")),
+        "min(date)",
+        "max(date)",
+    ),
+    Table(
+        "gdelt_pairs_days",
+        "Days a GDELT pair file covers: on them an absent pair weighs 0; a day not listed is unknown",
+        (("date", "DATE"),),
+        "min(date)",
+        "max(date)",
+    ),
+]})
+
 # un_votes' coverage comes from its roll calls; it has no date of its own.
 TABLES["un_votes"] = Table(
     "un_votes",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from dualthreat.ingest.aggregates import GDELT_PAIRS, ICEWS_DYAD_MONTH, ICEWS_DYAD_YEAR, AggregateFormat
 from dualthreat.ingest.base import FileRefused, Format, ReadResult, Rejection, pick_format, read_file
 from dualthreat.ingest.cns import MISSILE_TESTS, MISSILES
 from dualthreat.ingest.curated import EPISODES, INDICATORS
@@ -31,6 +32,9 @@ KINDS: dict[str, list[Format]] = {
     "alliances": [ALLIANCES],
     "rivalries": [RIVALRIES],
     "territorial-threat": [TERRITORIAL_THREAT],
+    "icews-dyad-month": [ICEWS_DYAD_MONTH],
+    "icews-dyad-year": [ICEWS_DYAD_YEAR],
+    "gdelt-pairs": [GDELT_PAIRS],
 }
 # Kinds whose reader is not a tabular Format.
 SPECIAL: dict[str, Callable[[Path], ReadResult]] = {"speeches": read_speeches, "gdelt": read_gdelt,
@@ -47,7 +51,10 @@ def read(kind: str, path: Path, progress: Callable[[int], None] | None = None) -
         return SPECIAL[kind](path)
     if kind not in KINDS:
         raise KeyError(kind)
-    return read_file(path, pick_format(path, KINDS[kind]), progress=progress)
+    fmt = pick_format(path, KINDS[kind])
+    if isinstance(fmt, AggregateFormat):  # Parquet checked by column; coverage as a companion table
+        return fmt.read(path, progress=progress)
+    return read_file(path, fmt, progress=progress)
 
 
 __all__ = ["KINDS", "FileRefused", "Format", "ReadResult", "Rejection", "ScannerError", "all_kinds", "read"]

@@ -1,16 +1,16 @@
 /*
- * _gdeltscan: the fast path of dualthreat's GDELT reader (see dualthreat/ingest/events.py).
+ * _gdeltscan: the fast path of dualthreat's GDELT reader (see dualthreat/ingest/events/).
  *
  * A Scanner is fed a GDELT event file in chunks of any size (the caller hashes the same chunks). It splits
  * the bytes into lines ('\n'; a '\r' before it is dropped), splits each line into tab-separated fields, and
- * checks every line as the reference SQL path does (_gdelt_sql in events.py), in the same order, so that both
+ * checks every line as the reference SQL path does (gdelt_sql in events/sql.py), in the same order, so that both
  * paths reject the same lines for the same field:
  *
  *   1. the line is shorter than max_line bytes and holds no other '\r';
  *   2. the columns read hold valid UTF-8; the line has at most max_fields fields, and at least its last
  *      required column;
  *   3. column by column, in file order, each value read parses (whole numbers, decimal numbers, a YYYYMMDD
- *      date: the grammar written next to _WHOLE and _DECIMAL in events.py) and is in its range.
+ *      date: the grammar written next to _WHOLE and _DECIMAL in events/sql.py) and is in its range.
  *
  * Per line it then either records a rejection (line, kind, column, the value as in the file), or counts the
  * line in its day's totals and, when both actors are states of the theater and differ, keeps the line's bytes

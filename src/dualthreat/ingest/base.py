@@ -145,6 +145,14 @@ def integer(rec: Record, col: str, required: bool = False) -> int | None:
     return int(value)
 
 
+def count(rec: Record, col: str, required: bool = True) -> int | None:
+    """A count of events, days or ships: a whole number, never below zero."""
+    value = integer(rec, col, required=required)
+    if value is not None and value < 0:
+        raise RowError(col, f"{value} is a negative count")
+    return value
+
+
 def flag(rec: Record, col: str) -> bool | None:
     """A 0/1 indicator; empty means not coded."""
     value = integer(rec, col)

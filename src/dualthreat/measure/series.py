@@ -29,8 +29,9 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from dualthreat.measure.aggregates import AGGREGATE_TABLES, aggregate_observations
 from dualthreat.measure.indicators import resolve_indicators
-from dualthreat.measure.vintage import published_sql
+from dualthreat.measure.vintage import ICEWS_PUBLIC_RELEASE, published_sql
 from dualthreat.store import Store
 from dualthreat.theater import Indicator, Theater
 
@@ -146,6 +147,20 @@ def _scores(texts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _aggregate(store: Store, indicator: Indicator, last: pd.Period) -> pd.DataFrame:
+    """An event-aggregate series (:func:`dualthreat.measure.aggregates.aggregate_observations`, never cut at a
+    date here), each period dated by the vintage rule of its table."""
+    obs = aggregate_observations(store, indicator, last)
+    if obs.empty:
+        return empty()
+    end_day = obs["end"].map(lambda p: p.to_timestamp(how="end").normalize())
+    if indicator.table == "gdelt_pairs":
+        published = end_day + pd.Timedelta(days=1)  # a month's daily weights are all public the day after it
+    else:
+        published = end_day.clip(lower=pd.Timestamp(ICEWS_PUBLIC_RELEASE))
+    return _finish(obs.assign(published=published.to_numpy()))
+
+
 def _speech_salience(store: Store, indicator: Indicator) -> pd.DataFrame:
     """Mentions per 1,000 words of a word-list category (``series``) in the ``actor``'s UN General Debate
     speech of each year: the twelve months to September, when the speech is given (``measure.text``)."""
@@ -244,6 +259,8 @@ def _raw_observations(store: Store, indicator: Indicator, theater: Theater, last
         return _annual(df["year"], df["v"], df["published"])
     if t == "events":
         return _event_index(store, indicator)
+    if t in AGGREGATE_TABLES:  # ICEWS dyad-months and dyad-years, GDELT pairs (dualthreat.measure.aggregates)
+        return _aggregate(store, indicator, last)
     if t == "territorial_threat":
         df = store.query(f"SELECT year, threat AS v, {published_sql('territorial_threat')} AS published "
                          "FROM territorial_threat t WHERE iso3 = ? ORDER BY year", [indicator.actor]).to_pandas()

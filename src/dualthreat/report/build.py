@@ -264,7 +264,7 @@ def hypotheses_section(results: list[Any]) -> tuple[Section, dict[str, int]]:
 
 
 def sources_section(store: Store) -> Section:
-    from dualthreat.defaults import default_data_dir
+    from dualthreat.store.defaults import default_data_dir
 
     s = Section("sources", "Data and sources")
     summary = store.summary()
@@ -343,10 +343,11 @@ def make_report(store: Store, with_episodes: bool = True,
     from dualthreat.evaluate.episodes import evaluate
     from dualthreat.evaluate.hypotheses import evaluate_hypotheses
     from dualthreat.model import DualThreatModel
+    from dualthreat.model.cache import fit_cached
 
     say = step or (lambda _: None)
     say("fitting the threat components")
-    model = DualThreatModel().fit(store)
+    model = fit_cached(DualThreatModel(), store)
     say("testing the hypotheses")
     hyps = evaluate_hypotheses(store, model)
     say("forecasting the episodes out of time")

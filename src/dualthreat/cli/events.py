@@ -1,6 +1,6 @@
 """``dualthreat events ...`` and ``dualthreat fetch gdelt``: the command line of the event-data pipeline.
 
-Registered on the main app by :func:`register`; every heavy import (DuckDB, Ibis, PySpark) happens inside
+Every heavy import (DuckDB, Ibis, PySpark) happens inside
 the commands, so that ``dualthreat --help`` stays fast.
 """
 
@@ -9,7 +9,6 @@ the commands, so that ``dualthreat --help`` stays fast.
 import datetime as dt
 import enum
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -27,27 +26,14 @@ class Dedup(str, enum.Enum):
     none = "none"
 
 
-def _month(value: Optional[str]) -> Optional[str]:
-    if value is None:
-        return None
-    try:
-        dt.datetime.strptime(value, "%Y-%m")
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a month (YYYY-MM)") from None
-    return value
+from dualthreat.cli import options as cli
+
+app = typer.Typer()
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``events`` and ``fetch`` to the main app."""
-    from dualthreat import cli
-
+def _register(app: typer.Typer) -> None:
+    """Add ``events`` and ``fetch`` to ``app``."""
+    
     events_app = typer.Typer(help="Event data (GDELT, ICEWS) in the store: monthly dyadic indices and protests.",
                              no_args_is_help=True)
     fetch_app = typer.Typer(help="Download raw event files from their publisher and ingest them.",
@@ -71,8 +57,8 @@ def register(app: typer.Typer) -> None:
                                                        "icews).")]
     SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only this source state (ISO3).")]
     TargetOpt = Annotated[Optional[str], typer.Option("--target", help="Only this target state (ISO3).")]
-    FromOpt = Annotated[Optional[str], typer.Option("--from", help="First month, YYYY-MM.", callback=_month)]
-    ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last month, YYYY-MM.", callback=_month)]
+    FromOpt = Annotated[Optional[str], typer.Option("--from", help="First month, YYYY-MM.", callback=cli.month)]
+    ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last month, YYYY-MM.", callback=cli.month)]
 
     def _states(theater_file: Optional[Path]) -> tuple[str, ...]:
         from dualthreat.theater import TheaterError, load_theater
@@ -80,20 +66,20 @@ def register(app: typer.Typer) -> None:
         try:
             return load_theater(theater_file).states
         except TheaterError as exc:
-            cli._fail(str(exc), 2)
+            cli.fail(str(exc), 2)
             raise  # unreachable
 
     def _measure(measure: str, store: Optional[str], engine: Engine, root_only: bool, dedup: Dedup,
                  theater_file: Optional[Path], filters: dict[str, Any], fmt: Any, columns: list[str] | None,
                  title: str) -> None:
-        from dualthreat.output import emit, err_console
+        from dualthreat.cli.options import emit, err_console
         from dualthreat.store import resolve_store_path
 
         path = resolve_store_path(store)
         if not path.exists():
-            cli._fail(f"no store at {path}; run `dualthreat build` and `dualthreat ingest gdelt FILES` first")
+            cli.fail(f"no store at {path}; run `dualthreat build` and `dualthreat ingest gdelt FILES` first")
         if not _has_events(path):
-            cli._fail(f"the store {path} holds no event data; run `dualthreat ingest gdelt|icews FILES` or "
+            cli.fail(f"the store {path} holds no event data; run `dualthreat ingest gdelt|icews FILES` or "
                       "`dualthreat fetch gdelt --start ... --end ...` first")
         from dualthreat.measure.events import run_measure
 
@@ -101,7 +87,7 @@ def register(app: typer.Typer) -> None:
             result = run_measure(measure, path, engine=engine.value, states=_states(theater_file),
                                  root_only=root_only, dedup=dedup.value)
         except RuntimeError as exc:
-            cli._fail(str(exc))
+            cli.fail(str(exc))
         rows = [r for r in result.rows if _keep(r, filters)]
         d = result.dropped
         err_console.print(
@@ -153,10 +139,10 @@ def register(app: typer.Typer) -> None:
         from dualthreat.measure import events as m
 
         if measure not in ("monthly", "protests"):
-            cli._fail(f"unknown measure {measure!r}; choose monthly or protests", 2)
+            cli.fail(f"unknown measure {measure!r}; choose monthly or protests", 2)
         parts = table.split(".")
         if len(parts) != 3:
-            cli._fail(f"--table {table!r} is not of the form project.dataset.table", 2)
+            cli.fail(f"--table {table!r} is not of the form project.dataset.table", 2)
         states = _states(theater)
         raw = m.gdelt_bigquery_table(name=parts[2], database=parts[1], catalog=parts[0])
         fn = m.dyad_month_expr if measure == "monthly" else m.protests_expr
@@ -165,8 +151,8 @@ def register(app: typer.Typer) -> None:
 
     @fetch_app.command("gdelt")
     def fetch_gdelt(
-        start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
-        end: Annotated[str, typer.Option("--end", help="Last day, YYYY-MM-DD.")],
+        start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.", callback=cli.date)],
+        end: Annotated[str, typer.Option("--end", help="Last day, YYYY-MM-DD.", callback=cli.date)],
         version: Annotated[int, typer.Option("--version", help="GDELT 1 (daily/monthly/yearly files, 1979-) or "
                                              "2 (15-minute exports, 2015-02-18-).")] = 2,
         base_url: Annotated[Optional[str], typer.Option("--base-url", help="A mirror of GDELT's folder (default: "
@@ -191,24 +177,24 @@ def register(app: typer.Typer) -> None:
         be written outside the folder. A second run fetches only what is missing. Exit status 1 if a file could
         not be fetched (the others are still ingested), 2 if a fetched file is not GDELT event data.
         """
-        from dualthreat import fetch as f
-        from dualthreat.output import emit, err_console
+        from dualthreat.cli.options import emit, err_console
+        from dualthreat.ingest import fetch as f
 
-        first, last = _date(start), _date(end)
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
         if version not in (1, 2):
-            cli._fail(f"--version must be 1 or 2, not {version}", 2)
+            cli.fail(f"--version must be 1 or 2, not {version}", 2)
         target = folder or Path("gdelt") / f"v{version}"
         try:
             files, bad_lines = f.file_list(version, first, last, base_url, timeout=timeout)
         except f.FetchError as exc:
-            cli._fail(str(exc))
+            cli.fail(str(exc))
         if bad_lines:
             err_console.print(f"warning: {bad_lines} line(s) of GDELT's file list could not be read and were "
                               "skipped", markup=False, highlight=False)
         err_console.print(f"{len(files)} GDELT {version}.0 event file(s) for {first} – {last} → {target}",
                           markup=False, highlight=False)
         total = sum(x.size or 0 for x in files) or None
-        with cli._progress() as progress:
+        with cli.progress() as progress:
             task = progress.add_task("downloading", total=total)
             outcomes = f.fetch(files, target, retries=retries, backoff=backoff, timeout=timeout, jobs=jobs,
                                progress=lambda n: progress.advance(task, n))
@@ -232,29 +218,29 @@ def register(app: typer.Typer) -> None:
 
     def _ingest_paths(paths: list[Path], theater_file: Optional[Path], store: Optional[str], fmt: Any
                       ) -> dict[str, Any]:
+        from dualthreat.cli.options import err_console
         from dualthreat.ingest.base import FileRefused
         from dualthreat.ingest.events import ScannerError, read_events
-        from dualthreat.output import err_console
         from dualthreat.store import Store, StoreError
 
         states = _states(theater_file)
         st = Store(store)
         reports, rejections, rows_in, loaded = [], [], 0, 0
         batch = 64  # files per transaction: memory stays bounded over long ranges
-        with cli._progress() as progress:
+        with cli.progress() as progress:
             task = progress.add_task("ingesting", total=len(paths))
             for i in range(0, len(paths), batch):
                 part = paths[i:i + batch]
                 try:
                     results = read_events("gdelt", part, states, progress=lambda p: progress.advance(task))
                 except FileRefused as exc:
-                    cli._fail(f"{exc.file}: refused: {exc.reason}. Files ingested before it stay stored.", 2)
+                    cli.fail(f"{exc.file}: refused: {exc.reason}. Files ingested before it stay stored.", 2)
                 except ScannerError as exc:
-                    cli._fail(f"{exc}. Files ingested before stay stored.", 2)
+                    cli.fail(f"{exc}. Files ingested before stay stored.", 2)
                 try:
                     reports += st.load(results, kind="gdelt")
                 except StoreError as exc:
-                    cli._fail(str(exc))
+                    cli.fail(str(exc))
                 rejections += [r for res in results for r in res.rejections]
                 rows_in += sum(r.rows_in for r in results)
                 loaded += sum(r.loaded for r in results)
@@ -263,7 +249,7 @@ def register(app: typer.Typer) -> None:
                           f"{len(rejections)} rejected; {events_added} new events between the theater's states "
                           f"stored in {st.path}", markup=False, highlight=False)
         if rejections and fmt.value == "table":
-            from dualthreat.output import emit
+            from dualthreat.cli.options import emit
 
             emit([r.as_dict() for r in rejections[:50]], fmt, title="Rejected rows",
                  columns=["file", "line", "field", "reason"])
@@ -300,5 +286,4 @@ def _keep(row: dict[str, Any], filters: dict[str, Any]) -> bool:
     return True
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use the dualthreat command")
+_register(app)

@@ -28,7 +28,7 @@ def default_data_dir() -> Path:
     if env:
         return Path(env)
     here = Path(__file__).resolve().parent
-    for candidate in (here / "_default_data", here.parents[1] / "data"):
+    for candidate in (here.parent / "_default_data", here.parents[2] / "data"):
         if (candidate / "MANIFEST.csv").exists():
             return candidate
     raise DefaultDataError("the default dataset was not found (no data/MANIFEST.csv); set DUALTHREAT_DATA=DIR "

@@ -35,6 +35,9 @@ LOADS_SQL = """CREATE TABLE IF NOT EXISTS _loads (
     rows_in BIGINT, loaded BIGINT, rejected BIGINT, added BIGINT, loaded_at TIMESTAMP)"""
 REJECTIONS_SQL = """CREATE TABLE IF NOT EXISTS _rejections (
     load_id BIGINT, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR)"""
+# fitted results (dualthreat.store.cache); every load empties it in its own transaction
+CACHE_SQL = """CREATE TABLE IF NOT EXISTS _fit_cache (
+    key VARCHAR, data_version VARCHAR, created TIMESTAMP, size BIGINT, blob BLOB)"""
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pa.Table:
@@ -129,6 +132,9 @@ class Store:
                 for companion in getattr(result, "companions", ()):
                     reports.append(self._load_one(con, companion, kind, next_id))
                     next_id += 1
+            if any(r.added for r in reports):  # the data changed: no fitted result of the old data survives
+                con.execute(CACHE_SQL)
+                con.execute("DELETE FROM _fit_cache")
             pause = float(os.environ.get(FAULT_PAUSE_ENV, "0") or 0)
             if pause > 0:
                 print("dualthreat: pausing inside the load transaction (fault-injection test hook)",

@@ -1,0 +1,37 @@
+"""The ``dualthreat`` command line: a thin layer over the Python API (no logic lives only here).
+
+One module per command group; each defines its own Typer app, imports only :mod:`dualthreat.cli.options`
+from the CLI, and keeps heavy imports (DuckDB, pandas, the model) inside its commands so that ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from dualthreat.cli import (
+    data,
+    evaluate,
+    events,
+    home,
+    model,
+    report,
+    theater,
+    triangle,
+)
+
+app = typer.Typer(
+    help="Measure the dual threat framework of Japanese and South Korean alliance thinking from cited data.\n\n"
+         "Start with `dualthreat run`: it builds the store from the default dataset, fits the framework, tests "
+         "the paper's hypotheses, forecasts the decision episodes and writes report.html. Then look closer: "
+         "`dualthreat threats`, `posture`, `hypotheses`, `triangle`, `domestic --ally KOR`; "
+         "`dualthreat data list` shows what the store holds and where it came from.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+)
+for _group in (report, data, theater, model, evaluate, triangle, home, events):
+    app.add_typer(_group.app)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

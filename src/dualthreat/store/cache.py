@@ -1,0 +1,71 @@
+"""Fitted results kept in the store, so that commands after ``dualthreat run`` answer without refitting.
+
+An entry is keyed by what it was computed from: the store's *data version* (a SHA-256 over the log of loads,
+so any load that adds rows gives a new version) and a key that the caller derives from its parameters. Every
+load that adds rows empties the cache in its own transaction (:meth:`dualthreat.store.Store.load`), so a stale entry can
+never be read. Entries are opaque compressed bytes to this layer; :mod:`dualthreat.model.cache` puts fitted
+estimators in them. A cache is an optimisation: when the store cannot be written (another process holds it),
+nothing is cached and nothing fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zlib
+
+import duckdb
+
+from dualthreat.store import CACHE_SQL, Store, StoreError
+
+
+def data_version(store: Store) -> str:
+    """SHA-256 of the store's load log: the loads that added rows (file hashes, tables, rows added), in order."""
+    rows = store.query("SELECT load_id, sha256, table_name, added FROM _loads WHERE added > 0 "
+                       "ORDER BY load_id, table_name, sha256")
+    digest = hashlib.sha256()
+    for r in rows.to_pylist():
+        digest.update(f"{r['load_id']}|{r['sha256']}|{r['table_name']}|{r['added']}\n".encode())
+    return digest.hexdigest()
+
+
+def read(store: Store, key: str) -> bytes | None:
+    """The bytes cached under ``key`` for the store's current data, or None."""
+    if not store.exists():
+        return None
+    version = data_version(store)
+    try:
+        present = store.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = '_fit_cache'")
+        if not present.column("n")[0].as_py():
+            return None
+        got = store.query("SELECT blob FROM _fit_cache WHERE key = ? AND data_version = ?", [key, version])
+    except (StoreError, duckdb.Error):
+        return None
+    if got.num_rows == 0:
+        return None
+    return zlib.decompress(got.column("blob")[0].as_py())
+
+
+def write(store: Store, key: str, blob: bytes) -> bool:
+    """Cache ``blob`` under ``key`` for the current data; False (and nothing written) if the store is busy."""
+    if store.is_open:
+        return False
+    try:
+        version = data_version(store)
+        con = store.connect()
+    except StoreError:
+        return False
+    try:
+        packed = zlib.compress(blob, 1)
+        con.execute("BEGIN")
+        con.execute(CACHE_SQL)
+        con.execute("DELETE FROM _fit_cache WHERE key = ? OR data_version <> ?", [key, version])
+        con.execute("INSERT INTO _fit_cache VALUES (?, ?, ?, ?, ?)",
+                    [key, version, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), len(packed), packed])
+        con.execute("COMMIT")
+        return True
+    except duckdb.Error:
+        con.execute("ROLLBACK")
+        return False
+    finally:
+        con.close()
