@@ -423,11 +423,11 @@ def h21(ev: Evidence) -> Result:
 
 
 def h23(ev: Evidence) -> Result:
-    from dualthreat.model.mediator import china_backing
+    from dualthreat.model.mediator import backing_by_year
 
     pew = ev.store.query("SELECT wave AS year, pct_favorable FROM pew_favorability WHERE respondent_iso3 = 'KOR' "
                          "AND target = 'CHN' AND quality_flag IS NULL AND pct_favorable IS NOT NULL").to_pandas()
-    b = china_backing(ev.store, ev.model.reference)
+    b = backing_by_year(ev.model.backing_)
     m = pew.merge(b, on="year").dropna()
     n = len(m)
     if n < 3:
@@ -438,7 +438,7 @@ def h23(ev: Evidence) -> Result:
     return Result("H23", "South Korea's view of China follows China's role on reunification: when China is seen as an "
                   "obstacle (backing the North), South Korean views of China worsen.", verdict(lo, hi, n, sign=-1),
                   r, lo, hi, n, f"Pew waves {int(m.year.min())}-{int(m.year.max())}",
-                  f"Correlation of South Koreans' favourable view of China with China's UN closeness to North Korea:"
+                  f"Correlation of South Koreans' favourable view of China with China's backing of North Korea (the model's backing_):"
                   f" r = {_interval_text(r, lo, hi)} (the claim expects r < 0)." + _small_n(n),
                   "Pearson r (Fisher z interval) of %fav(CHN) among Koreans and China's backing of the DPRK",
                   expected_sign=-1)

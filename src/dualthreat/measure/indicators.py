@@ -37,7 +37,7 @@ def _resolve(raw: pd.DataFrame) -> pd.DataFrame:
             high=("value", "max"),
             n_reports=("value", "size"),
             status=("status", lambda s: "conflict" if s.nunique() > 1 or (s == "conflict").any() else s.iloc[0]),
-            source_urls=("source_url", lambda s: " ".join(sorted(set(s)))),
+            source_urls=("source_url", lambda s: " ".join(sorted(set(s.dropna())))),
             published=("published", "max"),
         )
         .reset_index()

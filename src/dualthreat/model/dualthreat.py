@@ -85,11 +85,15 @@ class DualThreatModel:
 
     # ------------------------------------------------------------------------------------------------
     def fit(self, store: Store) -> DualThreatModel:
-        with snapshot(store, self.as_of) as snap:
-            if snap is store and store.is_open:
-                return self._fit(store)
-            with snap:
-                return self._fit(snap)
+        self._source_store = store
+        try:
+            with snapshot(store, self.as_of) as snap:
+                if snap is store and store.is_open:
+                    return self._fit(store)
+                with snap:
+                    return self._fit(snap)
+        finally:
+            del self._source_store
 
     @property
     def scale_label_(self) -> str:
@@ -136,7 +140,8 @@ class DualThreatModel:
         sources = ", ".join(sorted({c.indicator for c in backing_cols})) or "no data"
         self.mediator_ = mediator(self.threats_, self.backing_, theater.allies, theater.client or "PRK",
                                   self.level, backing_source=sources)
-        self.posture_ = posture(theater, store, as_of) if self.with_posture else None
+        # the posture module keeps its own date cut (model/posture.py), on the store as given
+        self.posture_ = posture(theater, self._source_store, as_of) if self.with_posture else None
         return self
 
     # ------------------------------------------------------------------------------------------------
@@ -213,8 +218,8 @@ class DualThreatModel:
                 "SELECT max(d) AS d FROM (SELECT max(end_date) AS d FROM indicators WHERE end_date <= current_date "
                 "UNION ALL SELECT max(test_date) FROM missile_tests)").to_pandas()["d"]
             last = month(dates.iloc[0]) if dates.notna().all() else pd.Period("2016-02", freq="M")
-        if as_of is not None:
-            last = min(last, month(as_of))  # the month of as_of holds the events before it
+        if as_of is not None:  # the month of as_of holds the events before it
+            last = min(pd.Period(self.end, freq="M"), month(as_of)) if self.end else month(as_of)
         return last
 
     def _observed_counts(self, columns: list[Column]) -> pd.Series:

@@ -43,8 +43,8 @@ PHI_BOUNDS = (0.0, 0.95)  # transient persistence (half-life below 14 months, so
 R_BOUNDS = (0.02, 4.0)  # observation variance
 R_DEFAULT = 0.5  # observation variance of a column with too few reference-window observations to estimate one
 MIN_REFERENCE_OBS = 5  # a column needs this many reference-window observations for its own r
-MIN_BASIS_OBS = 3  # an indicator needs this many observations, spanning BASIS_MONTHS, to be put on a scale
-BASIS_MONTHS = 36
+MIN_BASIS_OBS = 5  # an indicator needs this many observations, spanning BASIS_MONTHS, to be put on a scale
+BASIS_MONTHS = 60
 PRIOR_VAR = 1.0
 DEFAULT_PARAMS = (0.05, 0.5, 0.05)  # q, phi, k where the reference window holds too little to estimate them
 
