@@ -139,14 +139,14 @@ def test_packaged_theaters_are_listed_and_load_by_name() -> None:
     assert unknown.exit_code == 2 and "nosuchtheater" in unknown.message and "eastern_flank" in unknown.message
 
 
-@pytest.mark.parametrize("key, value, says", [
-    ("great_power", "RUS", "great_power: 'RUS' is not in sources"),
-    ("client", "CHN", "client: 'CHN' is also the great_power"),
+@pytest.mark.parametrize("roles, says", [
+    ({"client": "PRK", "backer": "RUS"}, "mediator.backer: 'RUS' is not in sources"),
+    ({"client": "CHN", "backer": "CHN"}, "mediator.client: 'CHN' is also the backer"),
 ])
-def test_roles_are_sources(key: str, value: str, says: str) -> None:
+def test_roles_are_sources(roles: dict, says: str) -> None:
     data = tomllib.loads(PACKAGED)
     with pytest.raises(TheaterError, match=says):
-        parse_theater({**data, key: value}, "roles.toml")
+        parse_theater({**data, "mediator": roles}, "roles.toml")
 
 
 def test_unknown_series_is_refused() -> None:

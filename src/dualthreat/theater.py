@@ -1,23 +1,27 @@
 """Theaters: which patron, allies, threat sources and levels, and which indicator measures which threat
-component T[ally, level, source]. Loaded from TOML and validated, with errors that name the bad key.
+component T[ally, level, source]; and which indicators measure the threat source's backing of its client
+(the mediator's second factor). Loaded from TOML and validated, with errors that name the bad key.
 
-A theater also names the roles of its sources: the ``great_power`` (China in Northeast Asia) and its ``client``
-(North Korea), whose threat works through the great power's backing (the mediator). Packaged theaters live in
+The ``[mediator]`` table names the roles of the sources: the ``client`` (North Korea in Northeast Asia), whose
+threat works through the ``backer``'s (the great power's, China's) backing. Packaged theaters live in
 ``dualthreat/theaters/``; :func:`load_theater` takes a packaged theater's name or a file.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from dualthreat import countries
 from dualthreat.tables import TABLES
 
 LEVELS = ("local", "systemic")
+TRANSFORMS = ("difference",)
 # The named series an indicator can read from each table other than `indicators` (whose series are the values
 # of its `series` column); dualthreat.measure.series computes them (tests/test_theater.py checks they agree).
 NAMED_SERIES: dict[str, tuple[str, ...]] = {
@@ -32,6 +36,9 @@ NAMED_SERIES: dict[str, tuple[str, ...]] = {
                         "cooperation_share", "conflict_share"),
     "gdelt_pairs": ("weight_mean", "weight_sum"),
 }
+PACKAGED = "theaters"
+DEFAULT_THEATER = "northeast_asia"
+BACKING = "backing"  # the pseudo-component of the backing indicators
 
 
 class TheaterError(ValueError):
@@ -51,6 +58,9 @@ class Indicator:
     unit: str | None = None
     sign: int = 1
     note: str = ""
+    start: pd.Period | None = None  # first month used (for a list of dated events: complete from then on)
+    end: pd.Period | None = None  # last month used
+    transform: str | None = None  # "difference": the change from the previous period
 
     @property
     def component(self) -> tuple[str, str, str]:
@@ -67,9 +77,15 @@ class Theater:
     indicators: tuple[Indicator, ...]
     labels: dict[str, str]
     file: str = ""
-    great_power: str = ""
-    client: str = ""
+    backing: tuple[Indicator, ...] = field(default=())  # the source's backing of its client (the mediator)
+    client: str | None = None  # the source whose threat the mediator carries (North Korea)
+    backer: str | None = None  # the source whose backing of the client the mediator weighs (China)
     description: str = ""
+
+    @property
+    def great_power(self) -> str | None:
+        """The great power among the sources: the backer of the client."""
+        return self.backer
 
     @property
     def states(self) -> tuple[str, ...]:
@@ -86,10 +102,11 @@ class Theater:
         return self.labels.get(code, code)
 
 
-_TOP_KEYS = {"name", "patron", "allies", "sources", "levels", "labels", "indicator", "great_power", "client",
+_TOP_KEYS = {"name", "patron", "allies", "sources", "levels", "labels", "indicator", "backing", "mediator",
              "description"}
-PACKAGED = "theaters"
-_IND_KEYS = {"id", "component", "table", "series", "actor", "target", "unit", "sign", "note"}
+_IND_KEYS = {"id", "component", "table", "series", "actor", "target", "unit", "sign", "note", "start", "end",
+             "transform"}
+_BACKING_KEYS = _IND_KEYS - {"component"}
 
 
 def _fail(file: str, key: str, reason: str) -> TheaterError:
@@ -100,6 +117,68 @@ def _country(file: str, key: str, value: Any) -> str:
     if not isinstance(value, str) or not countries.is_known(value):
         raise _fail(file, key, f"{value!r} is not a known ISO3 country code")
     return value
+
+
+def _month(file: str, key: str, value: Any) -> pd.Period | None:
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str) or len(value) != 7:
+            raise ValueError
+        return pd.Period(value, freq="M")
+    except ValueError:
+        raise _fail(file, key, f"{value!r} is not a month YYYY-MM") from None
+
+
+def _indicator_fields(file: str, where: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """The checked keys an indicator shares with a backing indicator (all but its component)."""
+    if raw["table"] not in TABLES:
+        raise _fail(file, f"{where}.table", f"{raw['table']!r} is not a table (one of {', '.join(TABLES)})")
+    named = NAMED_SERIES.get(raw["table"])
+    if named is not None and raw["series"] not in named:
+        raise _fail(file, f"{where}.series", f"{raw['series']!r} is not a series of {raw['table']} "
+                    f"(one of {', '.join(named)})")
+    for key in ("actor", "target"):
+        if key in raw:
+            _country(file, f"{where}.{key}", raw[key])
+    sign = raw.get("sign", 1)
+    if isinstance(sign, bool) or not isinstance(sign, int) or sign not in (1, -1):
+        raise _fail(file, f"{where}.sign", f"{sign!r} must be 1 or -1")
+    transform = raw.get("transform")
+    if transform is not None and transform not in TRANSFORMS:
+        raise _fail(file, f"{where}.transform", f"{transform!r} is not one of {list(TRANSFORMS)}")
+    start, end = _month(file, f"{where}.start", raw.get("start")), _month(file, f"{where}.end", raw.get("end"))
+    if start is not None and end is not None and end < start:
+        raise _fail(file, f"{where}.end", f"{end} is before start {start}")
+    note = raw.get("note", "")
+    if not isinstance(note, str):
+        raise _fail(file, f"{where}.note", "must be a string")
+    return {"table": raw["table"], "series": raw["series"], "actor": raw.get("actor"), "target": raw.get("target"),
+            "unit": raw.get("unit"), "sign": sign, "note": note, "start": start, "end": end, "transform": transform}
+
+
+def _entries(file: str, data: dict[str, Any], key: str, allowed: set[str], required: tuple[str, ...],
+             ids: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    raw_inds = data.get(key, [])
+    if not isinstance(raw_inds, list):
+        raise _fail(file, key, f"must be an array of tables ([[{key}]])")
+    out = []
+    for n, raw in enumerate(raw_inds):
+        where = f"{key}[{n}]"
+        if not isinstance(raw, dict):
+            raise _fail(file, where, "must be a table")
+        bad = set(raw) - allowed
+        if bad:
+            raise _fail(file, f"{where}.{sorted(bad)[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        for k in required:
+            if not isinstance(raw.get(k), str) or not raw[k]:
+                raise _fail(file, f"{where}.{k}", "missing or not a string")
+        where = f"{key}[{n}] ({raw['id']})"
+        if raw["id"] in ids:
+            raise _fail(file, f"{where}.id", "duplicate id")
+        ids.add(raw["id"])
+        out.append((where, raw))
+    return out
 
 
 def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
@@ -125,24 +204,8 @@ def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
     labels = data.get("labels", {})
     if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
         raise _fail(file, "labels", "must map country codes to names")
-    raw_inds = data.get("indicator", [])
-    if not isinstance(raw_inds, list):
-        raise _fail(file, "indicator", "must be an array of tables ([[indicator]])")
     indicators, ids = [], set()
-    for n, raw in enumerate(raw_inds):
-        where = f"indicator[{n}]"
-        if not isinstance(raw, dict):
-            raise _fail(file, where, "must be a table")
-        bad = set(raw) - _IND_KEYS
-        if bad:
-            raise _fail(file, f"{where}.{sorted(bad)[0]}", f"unknown key (allowed: {', '.join(sorted(_IND_KEYS))})")
-        for key in ("id", "component", "table", "series"):
-            if not isinstance(raw.get(key), str) or not raw[key]:
-                raise _fail(file, f"{where}.{key}", "missing or not a string")
-        where = f"indicator[{n}] ({raw['id']})"
-        if raw["id"] in ids:
-            raise _fail(file, f"{where}.id", "duplicate id")
-        ids.add(raw["id"])
+    for where, raw in _entries(file, data, "indicator", _IND_KEYS, ("id", "component", "table", "series"), ids):
         parts = raw["component"].split(".")
         if len(parts) != 3:
             raise _fail(file, f"{where}.component", f"{raw['component']!r} is not of the form ALLY.level.SOURCE")
@@ -153,29 +216,19 @@ def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
             raise _fail(file, f"{where}.component", f"level {level!r} is not one of {list(LEVELS)}")
         if source not in groups["sources"]:
             raise _fail(file, f"{where}.component", f"source {source!r} is not in sources {list(groups['sources'])}")
-        if raw["table"] not in TABLES:
-            raise _fail(file, f"{where}.table", f"{raw['table']!r} is not a table (one of {', '.join(TABLES)})")
-        named = NAMED_SERIES.get(raw["table"])
-        if named is not None and raw["series"] not in named:
-            raise _fail(file, f"{where}.series", f"{raw['series']!r} is not a series of {raw['table']} "
-                        f"(one of {', '.join(named)})")
-        for key in ("actor", "target"):
-            if key in raw:
-                _country(file, f"{where}.{key}", raw[key])
-        sign = raw.get("sign", 1)
-        if isinstance(sign, bool) or not isinstance(sign, int) or sign not in (1, -1):
-            raise _fail(file, f"{where}.sign", f"{sign!r} must be 1 or -1")
-        indicators.append(Indicator(raw["id"], ally, level, source, raw["table"], raw["series"], raw.get("actor"),
-                                    raw.get("target"), raw.get("unit"), sign, raw.get("note", "")))
-    roles = {}
-    for key, default in (("great_power", groups["sources"][0]), ("client", groups["sources"][-1])):
-        value = data.get(key, default)
-        if value not in groups["sources"]:
-            raise _fail(file, key, f"{value!r} is not in sources {list(groups['sources'])}")
-        roles[key] = value
-    if len(groups["sources"]) > 1 and roles["great_power"] == roles["client"]:
-        raise _fail(file, "client", f"{roles['client']!r} is also the great_power; the client is another source")
-    missing = [f"{a}.{lvl}.{src}" for a in groups["allies"] for lvl in LEVELS for src in groups["sources"]
+        indicators.append(Indicator(raw["id"], ally, level, source, **_indicator_fields(file, where, raw)))
+    mediator = data.get("mediator", {})
+    if not isinstance(mediator, dict) or set(mediator) - {"client", "backer"}:
+        raise _fail(file, "mediator", "must be a table with keys client and backer (threat sources)")
+    sources = groups["sources"]
+    client = mediator.get("client", sources[-1])
+    backer = mediator.get("backer", sources[0])
+    for key, value in (("client", client), ("backer", backer)):
+        if value not in sources:
+            raise _fail(file, f"mediator.{key}", f"{value!r} is not in sources {list(sources)}")
+    if len(sources) > 1 and client == backer:
+        raise _fail(file, "mediator.client", f"{client!r} is also the backer; the client is another source")
+    missing = [f"{a}.{lvl}.{src}" for a in groups["allies"] for lvl in LEVELS for src in sources
                if not any(i.component == (a, lvl, src) for i in indicators)]
     if missing:
         raise _fail(file, "indicator", f"component {missing[0]} has no indicator (every ALLY.level.SOURCE needs one; "
@@ -183,8 +236,11 @@ def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise _fail(file, "description", "must be a string")
+    backing = []
+    for where, raw in _entries(file, data, "backing", _BACKING_KEYS, ("id", "table", "series"), ids):
+        backing.append(Indicator(raw["id"], BACKING, BACKING, backer, **_indicator_fields(file, where, raw)))
     return Theater(data["name"], patron, groups["allies"], groups["sources"], tuple(LEVELS), tuple(indicators),
-                   dict(labels), file, roles["great_power"], roles["client"], description)
+                   dict(labels), file, tuple(backing), client, backer, description)
 
 
 def packaged_theaters() -> list[str]:
@@ -192,9 +248,6 @@ def packaged_theaters() -> list[str]:
     names = sorted(p.name[:-5] for p in resources.files("dualthreat").joinpath(PACKAGED).iterdir()
                    if p.name.endswith(".toml"))
     return sorted(names, key=lambda n: n != DEFAULT_THEATER)
-
-
-DEFAULT_THEATER = "northeast_asia"
 
 
 def load_theater(path: str | Path | None = None) -> Theater:

@@ -321,11 +321,11 @@ def _wave_changes(values: pd.DataFrame, col: str) -> pd.DataFrame:
 
 
 def h23(ev: Evidence) -> Finding:
-    from dualthreat.model.mediator import china_backing
+    from dualthreat.model.mediator import backing_by_year
 
     pew = ev.store.query("SELECT wave AS year, pct_favorable FROM pew_favorability WHERE respondent_iso3 = 'KOR' "
                          "AND target = 'CHN' AND quality_flag IS NULL AND pct_favorable IS NOT NULL").to_pandas()
-    b = china_backing(ev.store, ev.model.reference)
+    b = backing_by_year(ev.model.backing_)  # the model's latent backing of Pyongyang, as of its data
     # Pew fieldwork is in spring, a year's UN votes end in December: the wave is set against the year before
     m = pew.merge(b.assign(year=b["year"] + 1)[["year", "backing"]], on="year").dropna()
     ch = ev.keep(_wave_changes(m, "pct_favorable").merge(_wave_changes(m, "backing")[["year", "d_backing"]],

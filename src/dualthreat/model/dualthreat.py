@@ -3,47 +3,73 @@
 After ``fit`` the model holds, as tidy tables:
 
 * ``threats_``: T[ally, level, source, month], filtered and smoothed, with mean and a band (see
-  :mod:`dualthreat.model.threat`), the number of observations behind each month and a coverage flag;
-* ``indicators_``: what fed each component (observations, first and last month, standardisation, weight);
-* ``gaps_``: the periods in which a component had no data at all;
-* ``mediator_``: the North Korean threat to each ally combined with China's observed stance toward North
-  Korea (:mod:`dualthreat.model.mediator`);
+  :mod:`dualthreat.model.threat`), its lasting (``level``) and fading (``transient``) parts, the number of
+  observations behind each month and a ``coverage`` flag: ``data``, ``no recent data`` (nothing in the
+  previous 24 months) or ``prior only`` (no observation yet: the filtered estimate is then left empty rather
+  than showing the prior as a measurement);
+* ``indicators_``: what fed each component (observations, first and last month, scale and its basis, weight);
+* ``gaps_``: the periods in which a component had no data in the previous 24 months;
+* ``backing_``: China's backing of North Korea, a latent monthly series from the theater's backing indicators;
+* ``mediator_``: the North Korean threat to each ally times that backing (:mod:`dualthreat.model.mediator`);
 * ``posture_``: alignment with the patron and with China (:mod:`dualthreat.model.posture`).
 
-Filtered estimates use data up to their month only; forecasts and evaluations must use them. With ``as_of``
-every input published on or after that date is left out, as if the model were fitted then.
+With ``as_of`` the model is fitted on the store as it stood then (:func:`dualthreat.measure.vintage.snapshot`:
+every row published on or after the date is left out, in every table, before anything is read). Each
+indicator keeps one scale at every as-of date (its basis, :func:`dualthreat.model.threat.standardise`), so an
+estimate for a month is on the same scale whatever the date of the fit. Filtered estimates use data up to
+their month only; forecasts and evaluations must use them.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from dualthreat.measure.indicators import resolve_indicators
-from dualthreat.measure.series import month, observations
-from dualthreat.model.threat import Column, ComponentFit, fit_component, standardise
+from dualthreat.measure.series import EVENT_SCALE, month, observations
+from dualthreat.measure.vintage import snapshot
+from dualthreat.model.mediator import mediator
+from dualthreat.model.threat import (
+    BASIS_MONTHS,
+    K_BOUNDS,
+    PHI_BOUNDS,
+    Q_BOUNDS,
+    R_BOUNDS,
+    Bounds,
+    Column,
+    ComponentFit,
+    fit_component,
+    standardise,
+)
 from dualthreat.store import Store
-from dualthreat.theater import Theater, load_theater
+from dualthreat.theater import Indicator, Theater, load_theater
 
-Z90 = 1.6448536269514722
 NO_DATA_MONTHS = 24  # a month with no observation in the previous 24 months is flagged "no recent data"
 
 
 class DualThreatModel:
-    """Fit the eight threat components of a theater, the mediator and the posture measures.
+    """Fit the eight threat components of a theater, China's backing of North Korea, the mediator and the posture.
 
     Parameters
     ----------
     theater : the theater (default: the packaged Northeast Asia theater).
     start, end : first and last month estimated ("YYYY-MM"); ``end`` defaults to the last month with data.
-    reference : the reference window ("YYYY-MM", "YYYY-MM") for standardisation and parameter estimation.
+    reference : the reference window ("YYYY-MM", "YYYY-MM"): the parameters are estimated on it, and each
+        indicator's scale rests on its first data published from the window's start.
     as_of : a date; only data published before it are used (no look-ahead).
     level : coverage of the bands (default 0.90).
     with_posture : also compute the posture measures (skip them when only threats are needed).
+    q_bounds, r_bounds, phi_bounds, k_bounds : the box of the maximum-likelihood estimates (level variance,
+        observation variance, transient decay, transient variance).
+    basis_months : the span of data an indicator's scale needs (see :func:`~dualthreat.model.threat.standardise`).
     """
 
     def __init__(self, theater: Theater | None = None, start: str = "1995-01", end: str | None = None,
                  reference: tuple[str, str] = ("1996-01", "2015-12"), as_of: str | None = None,
-                 level: float = 0.90, with_posture: bool = True) -> None:
+                 level: float = 0.90, with_posture: bool = True, q_bounds: tuple[float, float] = Q_BOUNDS,
+                 r_bounds: tuple[float, float] = R_BOUNDS, phi_bounds: tuple[float, float] = PHI_BOUNDS,
+                 k_bounds: tuple[float, float] = K_BOUNDS, basis_months: int = BASIS_MONTHS) -> None:
         self.theater = theater
         self.start = start
         self.end = end
@@ -51,78 +77,139 @@ class DualThreatModel:
         self.as_of = as_of
         self.level = level
         self.with_posture = with_posture
+        self.q_bounds = q_bounds
+        self.r_bounds = r_bounds
+        self.phi_bounds = phi_bounds
+        self.k_bounds = k_bounds
+        self.basis_months = basis_months
 
     # ------------------------------------------------------------------------------------------------
     def fit(self, store: Store) -> DualThreatModel:
-        if not store.is_open:
-            with store:
-                return self._fit(store)
-        return self._fit(store)
+        self._source_store = store
+        try:
+            with snapshot(store, self.as_of) as snap:
+                if snap is store and store.is_open:
+                    return self._fit(store)
+                with snap:
+                    return self._fit(snap)
+        finally:
+            del self._source_store
+
+    @property
+    def scale_label_(self) -> str:
+        """What the numbers are: a label for tables and charts, from the model's parameters."""
+        return (f"z-scores on each indicator's first {self.basis_months // 12} years of data published from "
+                f"{self.reference[0][:4]}")
 
     def _fit(self, store: Store) -> DualThreatModel:
-        from scipy.stats import norm
-
-        from dualthreat.model.mediator import mediator
         from dualthreat.model.posture import posture
 
         theater = self.theater or load_theater()
         self.theater_ = theater
+        self.bounds_ = Bounds(q=tuple(self.q_bounds), phi=tuple(self.phi_bounds), k=tuple(self.k_bounds),
+                              r=tuple(self.r_bounds))
         as_of = pd.Timestamp(self.as_of) if self.as_of else None
         z = float(norm.ppf(0.5 + self.level / 2))
         last = self._last_month(store, as_of)
         self.months_ = pd.period_range(pd.Period(self.start, freq="M"), last, freq="M")
         reference = (pd.Period(self.reference[0], freq="M"), pd.Period(self.reference[1], freq="M"))
-        if as_of is not None:
-            reference = (reference[0], min(reference[1], month(as_of) - 1))
-        resolved = resolve_indicators(store, as_of)
+        resolved = resolve_indicators(store)
 
         self.components_: dict[tuple[str, str, str], ComponentFit] = {}
         threat_rows, indicator_rows = [], []
         for ally, level, source in theater.components():
-            columns: list[Column] = []
-            for ind in theater.indicators_for(ally, level, source):
-                obs = observations(store, ind, theater, last, as_of, resolved)
-                obs = obs[obs["end"] >= self.months_[0]] if not obs.empty else obs
-                info = {"ally": ally, "level": level, "source": source, "indicator": ind.id, "table": ind.table,
-                        "series": ind.series, "sign": ind.sign, "observations": len(obs),
-                        "first": str(obs["end"].min()) if len(obs) else None,
-                        "last": str(obs["end"].max()) if len(obs) else None,
-                        "scale": obs["scale"].iloc[0] if len(obs) else None, "note": ind.note}
-                if obs.empty:
-                    indicator_rows.append({**info, "standardised_on": "no data"})
-                    continue
-                # one series per indicator for standardisation; one model column per aggregation length
-                allv = obs.groupby("end")["value"].mean()
-                kept, mean, sd, label = standardise(allv, reference)
-                info.update(reference_mean=mean, reference_sd=sd, standardised_on=label)
-                indicator_rows.append(info)
-                obs = obs[obs["end"] >= kept.index.min()] if len(kept) else obs.iloc[:0]
-                info["observations_used"] = len(obs)
-                for length, g in obs.groupby("months"):
-                    vals = g.groupby("end")["value"].mean()
-                    columns.append(Column(ind.id, int(length), float(ind.sign), (vals - mean) / sd,
-                                          g.groupby("end")["raw"].mean(), mean, sd, label))
-            fit = fit_component(columns, self.months_, reference)
+            inds = theater.indicators_for(ally, level, source)
+            columns, info = self._columns(store, inds, theater, last, reference, resolved)
+            indicator_rows += info
+            fit = fit_component(columns, self.months_, reference, self.bounds_)
             self.components_[(ally, level, source)] = fit
-            n_obs = self._observed_counts(columns)
-            for estimate, frame in (("filtered", fit.filtered), ("smoothed", fit.smoothed)):
-                threat_rows.append(pd.DataFrame({
-                    "ally": ally, "level": level, "source": source, "month": frame["month"].astype(str),
-                    "estimate": estimate, "mean": frame["mean"], "lower": frame["mean"] - z * frame["sd"],
-                    "upper": frame["mean"] + z * frame["sd"], "sd": frame["sd"],
-                    "n_obs": n_obs.values, "recent_data": self._recent(n_obs).values,
-                }))
-        self.threats_ = pd.concat(threat_rows, ignore_index=True)
+            threat_rows.append(self._frame(fit, columns, z).assign(ally=ally, level=level, source=source))
+        cols = ["ally", "level", "source", "month", "estimate", "mean", "lower", "upper", "sd", "level_part",
+                "transient", "n_obs", "recent_data", "coverage"]
+        self.threats_ = pd.concat(threat_rows, ignore_index=True)[cols]
         weights = pd.concat([fit.weights().assign(ally=k[0], level=k[1], source=k[2])
                              for k, fit in self.components_.items()], ignore_index=True)
         self.indicators_ = pd.DataFrame(indicator_rows).merge(
             weights, on=["ally", "level", "source", "indicator"], how="left")
         self.gaps_ = self._gaps()
-        self.mediator_ = mediator(self, store)
-        self.posture_ = posture(theater, store, as_of) if self.with_posture else None
+
+        backing_cols, backing_info = self._columns(store, list(theater.backing), theater, last, reference, resolved)
+        self.backing_indicators_ = pd.DataFrame(backing_info)
+        self.backing_fit_ = fit_component(backing_cols, self.months_, reference, self.bounds_)
+        self.backing_ = self._backing_frame(self.backing_fit_, backing_cols, z)
+        sources = ", ".join(sorted({c.indicator for c in backing_cols})) or "no data"
+        self.mediator_ = mediator(self.threats_, self.backing_, theater.allies, theater.client or "PRK",
+                                  self.level, backing_source=sources)
+        # the posture module keeps its own date cut (model/posture.py), on the store as given
+        self.posture_ = posture(theater, self._source_store, as_of) if self.with_posture else None
         return self
 
     # ------------------------------------------------------------------------------------------------
+    def _columns(self, store: Store, inds: list[Indicator], theater: Theater, last: pd.Period,
+                 reference: tuple[pd.Period, pd.Period], resolved: pd.DataFrame) -> tuple[list[Column], list[dict]]:
+        """The model columns of some indicators, each on its own fixed scale, and a row of facts per indicator."""
+        columns: list[Column] = []
+        rows = []
+        for ind in inds:
+            obs = observations(store, ind, theater, last, resolved)
+            obs = obs[obs["end"] >= self.months_[0]] if not obs.empty else obs
+            info = {"ally": ind.ally, "level": ind.level, "source": ind.source, "indicator": ind.id,
+                    "table": ind.table, "series": ind.series, "sign": ind.sign, "observations": len(obs),
+                    "first": str(obs["end"].min()) if len(obs) else None,
+                    "last": str(obs["end"].max()) if len(obs) else None,
+                    "scale": obs["scale"].iloc[0] if len(obs) else None, "note": ind.note}
+            rows.append(info)
+            if obs.empty:
+                info.update(standardised_on="no data", observations_used=0)
+                continue
+            count = obs["scale"].iloc[0] == EVENT_SCALE
+            basis = obs.assign(value=obs["raw"], first_value=obs["raw"]) if count else obs
+            scale = standardise(basis, reference[0], basis_months=self.basis_months, rescale=not count)
+            if scale is None:
+                info.update(standardised_on="not yet on a scale (too little data published)", observations_used=0)
+                continue
+            if count:  # a count column keeps its counts; its scale is its basis rate (half an event at least)
+                rate = max(scale.mean, 0.5 / scale.basis_obs)
+                label = scale.label.replace("(event counts: centred, not rescaled)",
+                                            f"(count likelihood; basis rate {rate:.3g} events a month)")
+                mean, sd = float(np.log(rate)), 1.0
+            else:
+                label, mean, sd = scale.label, scale.mean, scale.sd
+            info.update(reference_mean=mean, reference_sd=sd, standardised_on=label,
+                        basis_published=str(scale.basis_published.date()), observations_used=len(obs))
+            for length, g in obs.groupby("months"):
+                raw = g.groupby("end")["raw"].mean()
+                vals = raw if count else (g.groupby("end")["value"].mean() - mean) / sd
+                columns.append(Column(ind.id, int(length), float(ind.sign), vals, raw, mean, sd, label, count))
+        return columns, rows
+
+    def _frame(self, fit: ComponentFit, columns: list[Column], z: float) -> pd.DataFrame:
+        n_obs = self._observed_counts(columns)
+        seen = (n_obs.cumsum() > 0).to_numpy()
+        recent = self._recent(n_obs).to_numpy()
+        any_data = bool(seen.any())
+        out = []
+        for estimate, frame in (("filtered", fit.filtered), ("smoothed", fit.smoothed)):
+            prior_only = ~seen if estimate == "filtered" else np.full(len(seen), not any_data)
+            coverage = np.where(prior_only, "prior only", np.where(recent, "data", "no recent data"))
+            mean = frame["mean"].where(~prior_only)
+            sd = frame["sd"].where(~prior_only)
+            out.append(pd.DataFrame({
+                "month": frame["month"].astype(str), "estimate": estimate, "mean": mean, "lower": mean - z * sd,
+                "upper": mean + z * sd, "sd": sd, "level_part": frame["level"].where(~prior_only),
+                "transient": frame["transient"].where(~prior_only), "n_obs": n_obs.values, "recent_data": recent,
+                "coverage": coverage,
+            }))
+        return pd.concat(out, ignore_index=True)
+
+    def _backing_frame(self, fit: ComponentFit, columns: list[Column], z: float) -> pd.DataFrame:
+        frame = self._frame(fit, columns, z)
+        n_obs = self._observed_counts(columns)
+        observed = pd.Series(np.where(n_obs.to_numpy() > 0, n_obs.index.astype(str), None), index=n_obs.index)
+        last_obs = observed.ffill().to_numpy()
+        frame["last_observed"] = np.concatenate([last_obs, last_obs])
+        return frame
+
     def _last_month(self, store: Store, as_of: pd.Timestamp | None) -> pd.Period:
         if self.end:
             last = pd.Period(self.end, freq="M")
@@ -131,8 +218,8 @@ class DualThreatModel:
                 "SELECT max(d) AS d FROM (SELECT max(end_date) AS d FROM indicators WHERE end_date <= current_date "
                 "UNION ALL SELECT max(test_date) FROM missile_tests)").to_pandas()["d"]
             last = month(dates.iloc[0]) if dates.notna().all() else pd.Period("2016-02", freq="M")
-        if as_of is not None:
-            last = min(last, month(as_of))  # the month of as_of holds the events before it
+        if as_of is not None:  # the month of as_of holds the events before it
+            last = min(pd.Period(self.end, freq="M"), month(as_of)) if self.end else month(as_of)
         return last
 
     def _observed_counts(self, columns: list[Column]) -> pd.Series:
@@ -193,4 +280,3 @@ class DualThreatModel:
         t = t[t.month == at]
         return t.pivot_table(index=["ally", "level"], columns="source", values="mean").reindex(
             columns=list(self.theater_.sources))
-

@@ -5,73 +5,58 @@ threat moves it toward Beijing; when China is seen backing Pyongyang, toward Was
 
     M[ally, t] = T[ally, local, PRK, t] x B[t]
 
-where B is China's backing of North Korea, standardised on the reference window. From the default dataset,
-B is the closeness of China's and North Korea's UN General Assembly ideal points, minus their distance
-(Bailey, Strezhnev & Voeten 2017), per year: the only yearly record of China's diplomatic stance toward
-Pyongyang that the default data hold. A year's value is published at its end: the filtered mediator uses the
-previous year's value, the smoothed one the year's own; after the last year with data, the last value
-carries on (``china_backing_year`` says which year was used). The band combines the uncertainty of both factors by
-the delta method (var = B^2 var(T) + T^2 var(B)), taking them as independent.
+where B is China's backing of North Korea, a latent monthly series estimated like a threat component (same
+state-space model, same vintage and scaling rules) from the theater's ``[[backing]]`` indicators: with the
+default dataset, the closeness of China's and North Korea's UN General Assembly votes (agreement on roll
+calls, public the day of each vote), ICEWS net cooperation from China toward North Korea (netify dyad-years,
+when the event aggregates are loaded) and, where usable, the ideal-point closeness (Bailey, Strezhnev &
+Voeten 2017: re-estimated on all years, so not usable in a fit as of an earlier date). The band combines the
+uncertainty of both factors by the delta method (var = B^2 var(T) + T^2 var(B)), taking them as independent.
 
-It is computed for both allies, so that the claim that it matters for Seoul and not for Tokyo is testable.
+This module is a function of measured frames only (the threat frame and the backing frame), not of the
+estimator that produced them. It is computed for both allies, so that the claim that it matters for Seoul
+and not for Tokyo is testable.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
-from dualthreat.measure.unga import ideal_point_distance
-from dualthreat.store import Store
-
-if TYPE_CHECKING:
-    from dualthreat.model.dualthreat import DualThreatModel
-
-Z90 = 1.6448536269514722
+COLUMNS = ["ally", "month", "estimate", "dprk_threat", "dprk_threat_sd", "china_backing", "china_backing_sd",
+           "china_backing_year", "mean", "lower", "upper", "backing_source"]
 
 
-def china_backing(store: Store, reference: tuple[str, str], source: str = "CHN", client: str = "PRK") -> pd.DataFrame:
-    """B per year: minus the ideal-point distance between ``source`` and ``client``, z-scored on the
-    reference years, with its sd."""
-    d = ideal_point_distance(store, (source,), (client,))
-    if d.empty:
-        return pd.DataFrame(columns=["year", "backing", "backing_sd"])
-    sd_dist = (d["distance_upper"] - d["distance_lower"]) / (2 * Z90)
-    ref = d[(d.year >= int(reference[0][:4])) & (d.year <= int(reference[1][:4]))]
-    base = ref if len(ref) >= 3 else d
-    mu, sigma = base["distance"].mean(), base["distance"].std(ddof=1) or 1.0
-    return pd.DataFrame({"year": d["year"], "backing": -(d["distance"] - mu) / sigma,
-                         "backing_sd": sd_dist / sigma, "distance": d["distance"]})
+def mediator(threats: pd.DataFrame, backing: pd.DataFrame, allies: tuple[str, ...] | list[str],
+             client: str = "PRK", level: float = 0.90, backing_source: str = "") -> pd.DataFrame:
+    """M[ally, month] for every ally and estimate (filtered, smoothed), with a band at ``level``.
 
-
-def mediator(model: DualThreatModel, store: Store) -> pd.DataFrame:
-    """M[ally, month] for every ally, filtered and smoothed, with a 90% band."""
-    theater = model.theater_
-    src = "PRK" if "PRK" in theater.sources else theater.sources[-1]
-    china = "CHN" if "CHN" in theater.sources else theater.sources[0]
-    backing = china_backing(store, model.reference, china, src)
-    if model.as_of:
-        backing = backing[backing.year < pd.Timestamp(model.as_of).year]
+    ``threats``: rows ``ally, level, source, month, estimate, mean, sd`` (the local threat from ``client`` is
+    used); ``backing``: rows ``month, estimate, mean, sd, last_observed`` (the month of the latest backing
+    observation at or before ``month``, or None)."""
+    z = float(norm.ppf(0.5 + level / 2))
     rows = []
-    for ally in theater.allies:
+    for ally in allies:
         for estimate in ("filtered", "smoothed"):
-            t = model.threats_
-            t = t[(t.ally == ally) & (t.level == "local") & (t.source == src) & (t.estimate == estimate)].copy()
-            year = t["month"].str[:4].astype(int)
-            wanted = year - 1 if estimate == "filtered" else year
-            # the latest year with a value at or before the one wanted (the last published year carries on)
-            years = np.sort(backing["year"].to_numpy())
-            pos = np.searchsorted(years, wanted.to_numpy(), side="right") - 1
-            t["year_used"] = np.where(pos >= 0, years[np.clip(pos, 0, None)], -1) if len(years) else -1
-            t = t.merge(backing.rename(columns={"year": "year_used"}), on="year_used", how="left")
-            m = t["mean"] * t["backing"]
-            sd = np.sqrt(t["backing"] ** 2 * t["sd"] ** 2 + t["mean"] ** 2 * t["backing_sd"] ** 2)
+            t = threats[(threats.ally == ally) & (threats.level == "local") & (threats.source == client)
+                        & (threats.estimate == estimate)][["month", "mean", "sd"]]
+            b = backing[backing.estimate == estimate][["month", "mean", "sd", "last_observed"]]
+            m = t.merge(b, on="month", how="left", suffixes=("_t", "_b"))
+            value = m["mean_t"] * m["mean_b"]
+            sd = np.sqrt(m["mean_b"] ** 2 * m["sd_t"] ** 2 + m["mean_t"] ** 2 * m["sd_b"] ** 2)
+            year = pd.to_numeric(m["last_observed"].astype("string").str[:4], errors="coerce").fillna(-1).astype(int)
             rows.append(pd.DataFrame({
-                "ally": ally, "month": t["month"], "estimate": estimate, "dprk_threat": t["mean"],
-                "china_backing": t["backing"], "china_backing_year": t["year_used"], "mean": m,
-                "lower": m - Z90 * sd, "upper": m + Z90 * sd,
-                "backing_source": "UNGA ideal-point closeness CHN-PRK (Bailey-Strezhnev-Voeten)",
+                "ally": ally, "month": m["month"], "estimate": estimate, "dprk_threat": m["mean_t"],
+                "dprk_threat_sd": m["sd_t"], "china_backing": m["mean_b"], "china_backing_sd": m["sd_b"],
+                "china_backing_year": year, "mean": value, "lower": value - z * sd, "upper": value + z * sd,
+                "backing_source": backing_source,
             }))
-    return pd.concat(rows, ignore_index=True)
+    return pd.concat(rows, ignore_index=True)[COLUMNS] if rows else pd.DataFrame(columns=COLUMNS)
+
+
+def backing_by_year(backing: pd.DataFrame, estimate: str = "filtered") -> pd.DataFrame:
+    """China's backing of North Korea per calendar year: the mean of the monthly estimate (``year``, ``backing``)."""
+    b = backing[(backing.estimate == estimate) & backing["mean"].notna()].copy()
+    b["year"] = b["month"].str[:4].astype(int)
+    return b.groupby("year", as_index=False)["mean"].mean().rename(columns={"mean": "backing"})

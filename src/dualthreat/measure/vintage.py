@@ -1,0 +1,171 @@
+"""Vintages: the date each stored row became public, and the store as it stood on a date.
+
+A forecast for a date may use only what was public before it. Every canonical table has a rule giving the
+publication date of each of its rows (``RULES``; the table of rules is in ``docs/threat-model.md``):
+
+* where a row carries ``source_date`` (the curated figures), that date: the page the figure was read in was
+  public then (an upper bound on when the figure became public: it may have been published earlier
+  elsewhere). A year-month or a year alone counts as its last day;
+* a dated event (a test, a provocation, an overflight) is public the day it happens, whatever the date of the
+  list it was read from; the value attached to it (a magnitude, a yield) is not used by the model;
+* otherwise a documented release lag per dataset (SIPRI: 30 April of the next year; Pew: the end of the
+  survey year; UN speeches: 31 October of their year, after the General Debate; votes: their date; ICEWS
+  counts: not before the public release of 27 March 2015; GDELT daily pair weights: the next day);
+* estimates re-estimated on later data (the UNGA ideal points of Bailey, Strezhnev & Voeten, Miller's latent
+  territorial threat) and data sets held only in a release long after their years (COW NMC v7.0) are not
+  usable out of time: every row is dated at the release the store holds, so a fit as of an earlier date
+  does not see them.
+
+:func:`snapshot` is the **one** place where the ``as_of`` cut is applied: it copies every table, keeping the
+rows published before the date, into a temporary store; the model then reads that store only, so that no
+standardisation, scaling or estimate can see a later row.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dualthreat.store import Store
+from dualthreat.tables import TABLES
+
+ICEWS_PUBLIC_RELEASE = "2015-03-27"  # ICEWS Coded Event Data, Harvard Dataverse doi:10.7910/DVN/28075
+IDEAL_POINTS_RELEASE = "2025-07-28"  # Voeten, UNGA ideal points, version of 28 July 2025 (the one stored)
+TERRITORIAL_THREAT_RELEASE = "2022-12-31"  # Miller (2022), latent external territorial threat, 1816-2010
+NMC_RELEASE = "2023-12-31"  # COW NMC v7.0 (to 2022): the end of the year after its last year, at the earliest
+
+_SOURCE_DATE = ("CASE length(t.source_date) WHEN 10 THEN TRY_CAST(t.source_date AS DATE) "
+                "WHEN 7 THEN last_day(TRY_CAST(t.source_date || '-01' AS DATE)) "
+                "WHEN 4 THEN make_date(TRY_CAST(t.source_date AS INTEGER), 12, 31) END")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a table's rows get their publication date: an SQL expression over the row ``t`` (and ``join``)."""
+
+    published: str | None  # None: a reference table with no time (always visible)
+    rule: str  # in words, for the docs
+    join: str = ""
+    usable_out_of_time: bool = True
+
+
+RULES: dict[str, Rule] = {
+    "indicators": Rule(
+        f"CASE WHEN t.period_type = 'date' AND t.unit NOT LIKE '%cumulative%' THEN t.start_date "
+        f"ELSE coalesce({_SOURCE_DATE}, t.end_date + INTERVAL 1 MONTH) END",
+        "source_date of the page the figure was read in (year-month or year: its last day); a dated event: its "
+        "own date; no source_date: the end of the period plus one month"),
+    "episodes": Rule("t.date", "the decision's date"),
+    "un_votes": Rule("r.date", "the date of the roll call", "JOIN src.un_roll_calls r USING (rcid)"),
+    "un_roll_calls": Rule("t.date", "the date of the roll call"),
+    "un_roll_call_issues": Rule("r.date", "the date of the roll call", "JOIN src.un_roll_calls r USING (rcid)"),
+    "ideal_points": Rule(f"DATE '{IDEAL_POINTS_RELEASE}'",
+                         "not usable out of time: re-estimated jointly over all years (dynamic model with bridge "
+                         "votes); every row dated at the release held, 28 July 2025", usable_out_of_time=False),
+    "missile_tests": Rule("t.test_date", "the test's date (public the day it happens)"),
+    "missile_types": Rule(None, "reference list of missile classes (no time)"),
+    "speeches": Rule("make_date(t.year, 10, 31)", "31 October of its year (the General Debate is held in late "
+                                                   "September; a speech is public when delivered)"),
+    "pew_favorability": Rule("make_date(t.wave, 12, 31)", "the end of the survey year (Pew publishes its spring "
+                                                           "waves' results during the year)"),
+    "military_spending": Rule("make_date(t.year + 1, 4, 30)", "30 April of the next year (SIPRI's annual release "
+                                                               "is in late April); values are the 2025 revision"),
+    "capabilities": Rule(f"DATE '{NMC_RELEASE}'",
+                         "not usable out of time: COW NMC v7.0 only (its values revise earlier versions, released "
+                         "years after their years); every row dated at the end of the year after its last year "
+                         "(v7.0's release date is not in the provenance)", usable_out_of_time=False),
+    "alliances": Rule("make_date(t.year, 12, 31)", "the end of its year (ATOP; not read by the threat model)"),
+    "rivalries": Rule("make_date(coalesce(t.end_year, t.start_year), 12, 31)",
+                      "the end of the spell's last year (not read by the threat model)"),
+    "territorial_threat": Rule(f"DATE '{TERRITORIAL_THREAT_RELEASE}'",
+                               "not usable out of time: a latent estimate over all years (Miller 2022); every row "
+                               "dated at the end of its publication year", usable_out_of_time=False),
+    "events": Rule(f"CASE WHEN t.dataset LIKE 'icews%' THEN greatest(t.date, DATE '{ICEWS_PUBLIC_RELEASE}') "
+                   f"ELSE coalesce(t.date_added, t.date) END",
+                   "GDELT: the date the event was added; ICEWS: the event's date, not before the public "
+                   "release of 27 March 2015"),
+    "event_month_totals": Rule(
+        f"CASE WHEN t.file ILIKE '%icews%' THEN greatest(last_day(CAST(t.month || '-01' AS DATE)), "
+        f"DATE '{ICEWS_PUBLIC_RELEASE}') ELSE last_day(CAST(t.month || '-01' AS DATE)) END",
+        "the end of the month (ICEWS files: not before 27 March 2015)"),
+    "icews_dyad_month": Rule(
+        f"greatest(last_day(CAST(t.month || '-01' AS DATE)), DATE '{ICEWS_PUBLIC_RELEASE}')",
+        "ICEWS counts were not public before the Dataverse release of 27 March 2015 (this extract is an internal "
+        "2014 version): the later of the month's end and that date"),
+    "icews_dyad_month_coverage": Rule(
+        f"greatest(last_day(CAST(t.month || '-01' AS DATE)), DATE '{ICEWS_PUBLIC_RELEASE}')",
+        "as icews_dyad_month"),
+    "icews_dyad_year": Rule(f"greatest(make_date(t.year, 12, 31), DATE '{ICEWS_PUBLIC_RELEASE}')",
+                            "the later of the year's end and the ICEWS public release of 27 March 2015"),
+    "gdelt_pairs": Rule("t.date + INTERVAL 1 DAY", "the next day (GDELT 2.0 publishes every 15 minutes; a day's "
+                                                   "sum is complete at its end)"),
+    "gdelt_pairs_days": Rule("t.date + INTERVAL 1 DAY", "as gdelt_pairs"),
+}
+
+
+class VintageError(ValueError):
+    """A table has no publication rule."""
+
+
+def rule(table: str) -> Rule:
+    if table not in RULES:
+        raise VintageError(f"table {table!r} has no publication-date rule in dualthreat.measure.vintage.RULES: "
+                           "add one before the model reads it")
+    return RULES[table]
+
+
+def published_sql(table: str) -> str:
+    """The SQL expression of a row's publication date, over the row aliased ``t`` (joins: :func:`join_sql`)."""
+    expr = rule(table).published
+    return "NULL::DATE" if expr is None else expr.replace("src.", "")
+
+
+def join_sql(table: str) -> str:
+    """The join a table's rule needs (e.g. the roll calls' dates for the votes), or ''."""
+    return rule(table).join.replace("src.", "")
+
+
+def published_rows(store: Store, table: str, columns: str = "t.*") -> pd.DataFrame:
+    """The rows of ``table`` with their publication date (column ``published``)."""
+    return store.query(f'SELECT {columns}, {published_sql(table)} AS published FROM "{table}" t '
+                       f'{join_sql(table)}').to_pandas()
+
+
+def _cut_sql(table: str) -> str:
+    r = rule(table)
+    if r.published is None:
+        return f'CREATE TABLE "{table}" AS SELECT t.* FROM src."{table}" t'
+    return f'CREATE TABLE "{table}" AS SELECT t.* FROM src."{table}" t {r.join} WHERE ({r.published}) < CAST(? AS DATE)'
+
+
+@contextmanager
+def snapshot(store: Store, as_of: str | pd.Timestamp | None) -> Iterator[Store]:
+    """The store as it stood on ``as_of``: a temporary store holding, of every table, only the rows published
+    before that date (the cut applied once, before anything is read). ``as_of=None`` gives the store itself."""
+    if as_of is None:
+        yield store
+        return
+    day = pd.Timestamp(as_of).date().isoformat()
+    with tempfile.TemporaryDirectory(prefix="dualthreat-asof-") as tmp:
+        path = Path(tmp) / "snapshot.duckdb"
+        con = duckdb.connect(str(path))
+        try:
+            con.execute(f"ATTACH '{store.path}' AS src (READ_ONLY)")
+            present = {r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'").fetchall()}
+            for name in TABLES:
+                if name in present:
+                    sql = _cut_sql(name)
+                    con.execute(sql, [day] if "?" in sql else [])
+            con.execute("DETACH src")
+        finally:
+            con.close()
+        snap = Store(path)
+        snap.connect().close()  # creates the tables the source store did not have, and the load log
+        yield snap
