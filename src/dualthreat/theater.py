@@ -25,7 +25,8 @@ TRANSFORMS = ("difference",)
 # The named series an indicator can read from each table other than `indicators` (whose series are the values
 # of its `series` column); dualthreat.measure.series computes them (tests/test_theater.py checks they agree).
 NAMED_SERIES: dict[str, tuple[str, ...]] = {
-    "missile_tests": ("tests_all", "tests_landing_sea_of_japan_or_pacific", "tests_short_range", "tests_long_range"),
+    "missile_tests": ("tests_all", "tests_landing_sea_of_japan_or_pacific", "tests_short_range", "tests_medium_range",
+                      "tests_long_range"),
     "capabilities": ("cinc", "cinc_ratio_to_patron"),
     "military_spending": ("share_gdp",),
     "territorial_threat": ("threat",),
