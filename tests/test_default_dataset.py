@@ -80,8 +80,8 @@ def test_data_list_shows_the_core_tables(default_store: Path) -> None:
     tables = {t["table"]: t for t in run.json()}
     for name in ("indicators", "episodes", "un_votes", "missile_tests", "speeches"):
         assert tables[name]["rows"] > 0, name
-    # every stored row keeps its provenance; only the coded episodes have no source URL yet
-    assert {n for n, t in tables.items() if t["rows_without_url"]} == {"episodes"}
+    # every stored row keeps its provenance and its source URL (the coded episodes included)
+    assert not {n for n, t in tables.items() if t["rows_without_url"]}
     for name in tables:
         assert query(default_store, f'SELECT count(*) FROM "{name}" WHERE dataset IS NULL OR source_file IS NULL '
                                     "OR source_line IS NULL")[0][0] == 0, name

@@ -155,8 +155,18 @@ def test_numbers_in_the_evidence_come_from_the_estimate(rows):
 
 
 def test_h1_is_untestable_while_the_systemic_series_are_common(evidence):
-    assert evidence.systemic_common()
-    assert H.h1(evidence).kind == "untestable"
+    # each ally now has its own systemic series (speech salience, its own polls): H1 is estimated on them
+    assert not evidence.systemic_common()
+    assert H.h1(evidence).kind == "interval"
+    # with Korea's systemic series set to Japan's for the same years, H1 is not identifiable again
+    common = copy.copy(evidence)
+    common.panel = evidence.panel.copy()
+    jpn = evidence.panel[evidence.panel.ally == "JPN"].set_index("year")
+    kor = common.panel.ally == "KOR"
+    for col in ("systemic_CHN", "systemic_PRK"):
+        common.panel.loc[kor, col] = common.panel.loc[kor, "year"].map(jpn[col]).to_numpy()
+    assert common.systemic_common()
+    assert H.h1(common).kind == "untestable"
     # with Korea's systemic China series replaced by a different real series, H1 is estimated
     other = copy.copy(evidence)
     other.panel = evidence.panel.copy()

@@ -29,7 +29,7 @@ def test_event_indicators_are_observed_where_events_are_loaded(model):
         assert ind.loc[name, "observations"] == 1, name
         assert ind.loc[name, "first"] == "2018-06"
         # one month cannot be put on a scale: it is reported, not used
-        assert ind.loc[name, "standardised_on"] == "too few observations"
+        assert ind.loc[name, "standardised_on"] == "not yet on a scale (too little data published)"
 
 
 def test_event_net_cooperation_in_the_posture(model):

@@ -112,7 +112,8 @@ def test_episodes_values() -> None:
     c003 = rows[4]
     assert (c003["episode_id"], c003["date"], c003["date_precision"], c003["actor"], c003["counterpart"]) == (
         "C003", dt.date(1998, 10, 8), "day", "JPN-KOR", "MULTI")
-    assert c003["direction"] == "japan_rok_up" and c003["source_url"] is None and c003["outcome"].startswith("Kim")
+    assert c003["direction"] == "japan_rok_up" and c003["outcome"].startswith("Kim")
+    assert c003["source_url"] == "https://en.wikipedia.org/wiki/Japan%E2%80%93South_Korea_Joint_Declaration_of_1998"
     assert rows[2]["framework_drivers"] == "local_china_threat;dprk_threat"
 
 

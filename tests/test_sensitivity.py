@@ -41,7 +41,8 @@ def test_specifications_rebuild_the_theater_without_patching():
 def test_one_row_per_specification_hypothesis_and_period(analysis):
     v = analysis.verdicts_
     run = analysis.runs_[analysis.runs_.status == "run"].specification.tolist()
-    assert run == ["baseline", f"without {DROPPED}"]
+    assert run[:2] == ["baseline", f"without {DROPPED}"]  # and the variance-bounds run, now that the model takes bounds
+    assert all(s.startswith("variance") for s in run[2:])
     for spec in run:
         whole = v[(v.specification == spec) & (v.period == "all")]
         assert whole.id.tolist() == [h.id for h in REGISTRY]

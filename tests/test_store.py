@@ -110,7 +110,7 @@ def test_data_list_json(default_store: Path) -> None:
 def test_data_list_table_format(default_store: Path) -> None:
     run = cli("data", "list", "--store", default_store)
     assert run.exit_code == 0
-    assert "Tables in the store" in run.stdout and "missile_tests" in run.stdout and "20953" in run.stdout
+    assert "Tables in the store" in run.stdout and "missile_tests" in run.stdout and "41822" in run.stdout  # the votes of every packaged theater's states
 
 
 def test_data_show(default_store: Path) -> None:

@@ -151,7 +151,7 @@ def test_roles_are_sources(roles: dict, says: str) -> None:
 
 def test_unknown_series_is_refused() -> None:
     with pytest.raises(TheaterError, match=r"series: 'tests_everything' is not a series of missile_tests"):
-        load_theater_text(edit('series = "tests_short_range"', 'series = "tests_everything"'))
+        load_theater_text(edit('series = "tests_all"', 'series = "tests_everything"'))
 
 
 def test_named_series_agree_with_the_measures() -> None:

@@ -101,13 +101,15 @@ def test_what_the_network_shows(tri):
 
 def test_japan_rok_cooperation_from_the_coded_episodes(tri):
     c = tri.cooperation_.set_index("year")
-    assert c.loc[2012, "episodes_down"] == 2 and c.loc[2012, "episode_net"] == -2  # C023 GSOMIA, C024 Dokdo
+    # 2012: C023 GSOMIA, C024 Dokdo, N049 ICJ proposal down; N048 trilateral exercise up
+    assert c.loc[2012, "episodes_down"] == 3 and c.loc[2012, "episode_net"] == -2
     assert c.loc[2013, "episode_net"] == -1  # C029 Yasukuni
-    assert [y for y in c.index if c.loc[y, "episodes_up"] and c.loc[y, "episodes_up"] > 0] == [1998, 2014, 2015]
+    assert [y for y in c.index if c.loc[y, "episodes_up"] and c.loc[y, "episodes_up"] > 0] == [
+        1993, 1995, 1998, 1999, 2010, 2011, 2012, 2014, 2015]
     assert "C023" in c.loc[2012, "agreements"] and "C034" in c.loc[2014, "agreements"]
-    # outside the years the episodes cover (1996-2016) counts are missing, not zero
-    assert np.isnan(c.loc[1991, "episode_net"]) and np.isnan(c.loc[2019, "episode_net"])
-    assert c.loc[1996:2016, "episode_net"].notna().all()
+    # outside the years the episodes cover (1991-2016) counts are missing, not zero
+    assert np.isnan(c.loc[2017, "episode_net"]) and np.isnan(c.loc[2019, "episode_net"])
+    assert c.loc[1991:2016, "episode_net"].notna().all()
     assert c.loc[1991:2019, "vote_kappa"].notna().all()
 
 
@@ -133,8 +135,8 @@ def test_abandonment_proxies_are_documented_and_the_rapprochements_shared(tri):
 def test_cha_test_reports_estimate_interval_n_and_an_honest_verdict(tri):
     cha = tri.cha_.set_index("outcome")
     ep = cha.loc["episode_net"]
-    assert ep.n_years == 21 and ep.years == "1996-2016" and ep.years_with_signal == 5
-    assert ep.verdict.startswith("inconclusive: N too small")
+    assert ep.n_years == 26 and ep.years == "1991-2016" and ep.years_with_signal == 12
+    assert ep.verdict.startswith("inconclusive")
     vk = cha.loc["vote_kappa"]
     assert vk.n_years == 29 and vk.years == "1991-2019"
     for row in (ep, vk):
@@ -235,9 +237,9 @@ def test_protest_without_coded_events_is_a_stated_proxy(dom, empty_store):
 def test_identity_friction_from_the_coded_episodes(store):
     f = identity_friction(store)
     ep = f[(f.measure == "identity_episodes") & (f.dyad == "JPN-KOR")].set_index("year")
-    assert ep.loc[2012, "value"] == 1 and "C024" in ep.loc[2012, "source"]
+    assert ep.loc[2012, "value"] == 2 and "C024" in ep.loc[2012, "source"] and "N049" in ep.loc[2012, "source"]
     assert ep.loc[2013, "value"] == 1 and "C029" in ep.loc[2013, "source"]
-    assert ep.value.sum() == 2
+    assert ep.value.sum() == 10
     assert f[(f.measure == "identity_episodes") & (f.dyad == "JPN-CHN")].value.sum() == 0
     ev = f[f.measure == "events_disapprove_reject"]
     assert set(ev.dyad) == {"JPN-KOR", "JPN-CHN", "KOR-CHN"} and ev.value.isna().all()
@@ -306,7 +308,8 @@ def test_cli_japan_rok_and_identity(store):
     code, out, _ = run("identity", "--store", str(store.path), "--dyad", "JPN-KOR", "--format", "json")
     assert code == 0
     d = json.loads(out)
-    assert {r["episode_id"] for r in d["identity_episodes"]} == {"C024", "C029"}
+    assert {r["episode_id"] for r in d["identity_episodes"]} == {"C024", "C029", "N005", "N012", "N021",
+                                                                "N022", "N030", "N045", "N049", "N056"}  # N006: MULTI
 
 
 def test_yearly_event_network_from_the_dyad_years(store):

@@ -13,9 +13,10 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported only when a month is parsed (readers import this module)
+    import pandas as pd
 
 from dualthreat import countries
 from dualthreat.tables import TABLES
@@ -121,6 +122,8 @@ def _country(file: str, key: str, value: Any) -> str:
 
 
 def _month(file: str, key: str, value: Any) -> pd.Period | None:
+    import pandas as pd
+
     if value is None:
         return None
     try:
