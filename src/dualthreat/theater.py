@@ -254,6 +254,18 @@ def packaged_theaters() -> list[str]:
     return sorted(names, key=lambda n: n != DEFAULT_THEATER)
 
 
+def theater_states(path: str | Path | None = None) -> tuple[str, ...]:
+    """The patron, allies and threat sources of a theater (as :attr:`Theater.states`), read without parsing its
+    indicators: what the event readers need, at a fraction of the cost (no pandas)."""
+    name = DEFAULT_THEATER if path is None else str(path)
+    if name in packaged_theaters() and not Path(name).exists():
+        text = resources.files("dualthreat").joinpath(f"{PACKAGED}/{name}.toml").read_text("utf-8")
+        data = tomllib.loads(text)
+    else:
+        return load_theater(path).states
+    return tuple(dict.fromkeys((data["patron"], *data["allies"], *data["sources"])))
+
+
 def load_theater(path: str | Path | None = None) -> Theater:
     """Load a theater: a packaged theater's name (see :func:`packaged_theaters`), a TOML file, or by default
     the packaged ``northeast_asia``."""

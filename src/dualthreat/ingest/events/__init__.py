@@ -130,9 +130,9 @@ def read_events(kind: str, paths: Sequence[Path], states: Sequence[str] | None =
         raise ValueError(f"unknown event data kind {kind!r}")
     fast = kind == "gdelt" and use_compiled(scanner)
     if states is None:
-        from dualthreat.theater import load_theater
+        from dualthreat.theater import theater_states
 
-        states = load_theater().states
+        states = theater_states()
     states = tuple(states)
     plans = [plan_file(kind, Path(p)) for p in paths]  # refuses wrong files before any work
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(plans)))
