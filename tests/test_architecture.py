@@ -117,12 +117,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-# Being removed on their branches (issue "One shape"): delete each line as its cycle goes.
-KNOWN_CYCLES = [["dualthreat.model.dualthreat", "dualthreat.model.mediator"]]
-
-
 def test_no_import_cycles() -> None:
-    assert [c for c in _cycles(GRAPH) if c not in KNOWN_CYCLES] == []
+    assert _cycles(GRAPH) == []
 
 
 def test_the_cycle_check_finds_a_cycle() -> None:
