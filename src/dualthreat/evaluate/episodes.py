@@ -60,7 +60,11 @@ def episode_features(store: Store, dates: list, theater: Theater | None = None) 
 
     theater = theater or load_theater()
     rows = []
+    first = pd.Period(DualThreatModel().start, freq="M")
     for when in sorted(set(pd.Timestamp(d) for d in dates)):
+        if when.to_period("M") <= first:  # before the first month the framework estimates: no features
+            rows += [{"as_of": when, "ally": ally} for ally in theater.allies]
+            continue
         model = DualThreatModel(theater, as_of=str(when.date()), with_posture=False).fit(store)
         month = str(when.to_period("M"))
         t = model.threats_[(model.threats_.estimate == "filtered") & (model.threats_.month == month)]
