@@ -15,7 +15,6 @@ from dualthreat.cli import (
     home,
     model,
     report,
-    scenario,
     serve,
     theater,
     triangle,
@@ -31,7 +30,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
-for _group in (report, data, theater, model, evaluate, triangle, home, events, scenario, serve):
+for _group in (report, data, theater, model, evaluate, triangle, home, events, serve):
     app.add_typer(_group.app)
 
 
