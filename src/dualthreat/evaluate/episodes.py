@@ -1,43 +1,46 @@
 """Out-of-time forecasts of alliance decisions (rolling origin), scored against two baselines.
 
-For each episode, in date order:
+For each episode, in date order (protocol and priors: ``docs/evaluation.md``):
 
 1. the framework is fitted **as of the episode's date** (``DualThreatModel(as_of=date)``): only figures
-   published, and events dated, before it are used;
-2. the features are the ally's four filtered threat components and its mediator in the episode's month
-   (for a joint Japan-ROK decision, the average of the two allies');
-3. a multinomial logistic regression (L2-penalised, scikit-learn) is fitted on the **earlier** episodes only,
-   whose outcomes were known by then, and predicts the probability of each direction.
+   published, and events dated, before it are used; one fit per distinct date, run in ``workers`` processes
+   (the results do not depend on their number);
+2. the features are each ally's filtered threat components and mediator in the episode's month, with their
+   sds; a component with no observation in the previous 24 months is missing, never 0;
+3. the decision model (:class:`~dualthreat.model.decision.DecisionModel`) is fitted on the **earlier**
+   episodes only, whose outcomes were known by then, and predicts the probability of each direction.
 
-Baselines, scored on the same episodes:
-
-* ``base_rate``: the directions of earlier episodes of the same actor and domain, shrunk toward the actor's
-  and then all earlier episodes (hierarchical additive smoothing);
-* ``single_threat``: the same regression with one China threat per ally (the mean of its local and systemic
-  China components), no local/systemic split and no mediator.
-
-Scores (as in conflict forecasting, e.g. Hegre et al. 2019, "ViEWS: A political violence early-warning
-system", *Journal of Peace Research* 56(2)): the multi-class Brier score (sum over directions of the squared
-difference between probability and outcome, averaged over episodes; lower is better), log loss and accuracy.
-Episodes with fewer than ``min_train`` earlier episodes are not scored (every method would be guessing).
+Baselines, scored on the same episodes: ``base_rate`` (the pooled base rate alone, the framework with
+lambda = 0) and ``single_threat`` (the same decision model with one China threat per ally). Scores and
+comparisons: :mod:`dualthreat.evaluate.scoring`. Only episodes with a source URL are used, as targets or as
+earlier episodes.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from dualthreat.evaluate import scoring
+from dualthreat.evaluate.scoring import scores
 from dualthreat.ingest import read
 from dualthreat.ingest.curated import DIRECTIONS
+from dualthreat.model.decision import BaseRate, DecisionModel, possible_mask
 from dualthreat.store import Store
 from dualthreat.theater import Theater, load_theater
 
-FLOOR = 0.01  # probability mass spread over all directions, so that no direction is impossible
+__all__ = ["Evaluation", "evaluate", "episode_features", "load_episodes", "scores"]
+
 MIN_TRAIN = 10
-FEATURES = ["local_CHN", "local_PRK", "systemic_CHN", "systemic_PRK", "mediator"]
+PERMUTATION_SHIFTS = 39  # circular shifts of the feature table in the permutation null (p >= 1/40)
+MODELS = ("framework", "base_rate", "single_threat")
 
 
 def load_episodes(path: Path) -> pd.DataFrame:
@@ -54,90 +57,125 @@ def stored_episodes(store: Store) -> pd.DataFrame:
     return store.query("SELECT * FROM episodes").to_pandas()
 
 
-def episode_features(store: Store, dates: list, theater: Theater | None = None) -> pd.DataFrame:
-    """Filtered threat components and mediator of each ally, as of each date (one model fit per date)."""
+def feature_names(theater: Theater) -> list[str]:
+    """The per-ally features: every threat component (``{level}_{source}``) and the mediator."""
+    return [f"{level}_{source}" for level in ("local", "systemic") for source in theater.sources] + ["mediator"]
+
+
+def _features_as_of(store_path: str, theater: Theater, when: pd.Timestamp) -> list[dict]:
+    """Each ally's features in the month of ``when``, from a fit as of ``when`` (one row per ally)."""
+    from dualthreat.model import DualThreatModel
+
+    model = DualThreatModel(theater, as_of=str(when.date()), with_posture=False).fit(Store(store_path))
+    month = str(when.to_period("M"))
+    t = model.threats_[(model.threats_.estimate == "filtered") & (model.threats_.month == month)]
+    m = model.mediator_[(model.mediator_.estimate == "filtered") & (model.mediator_.month == month)]
+    rows = []
+    for ally in theater.allies:
+        row: dict = {"as_of": when, "ally": ally}
+        for r in t[t.ally == ally].itertuples():
+            usable = bool(r.recent_data) and np.isfinite(r.mean) and np.isfinite(r.sd)
+            row[f"{r.level}_{r.source}"] = float(r.mean) if usable else np.nan
+            row[f"{r.level}_{r.source}_sd"] = float(r.sd) if usable else np.nan
+        med = m[m.ally == ally]
+        usable = bool(len(med)) and np.isfinite(med["mean"].iloc[0]) and med["china_backing_year"].iloc[0] > 0
+        if usable:  # the delta-method sd of T x B (model/mediator.py)
+            r = med.iloc[0]
+            sd = np.sqrt(r.china_backing ** 2 * r.dprk_threat_sd ** 2 + r.dprk_threat ** 2 * r.china_backing_sd ** 2)
+        row["mediator"] = float(med["mean"].iloc[0]) if usable else np.nan
+        row["mediator_sd"] = float(sd) if usable else np.nan
+        rows.append(row)
+    return rows
+
+
+def _run(args: tuple[str, Theater, pd.Timestamp]) -> list[dict]:
+    return _features_as_of(*args)
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def episode_features(store: Store, dates: list, theater: Theater | None = None, workers: int = 1,
+                     progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Each ally's features as of each date (one row per date and ally; one model fit per date).
+
+    Dates in or before the framework's first month get no features (NaN)."""
     from dualthreat.model import DualThreatModel
 
     theater = theater or load_theater()
-    rows = []
     first = pd.Period(DualThreatModel().start, freq="M")
-    for when in sorted(set(pd.Timestamp(d) for d in dates)):
-        if when.to_period("M") <= first:  # before the first month the framework estimates: no features
-            rows += [{"as_of": when, "ally": ally} for ally in theater.allies]
-            continue
-        model = DualThreatModel(theater, as_of=str(when.date()), with_posture=False).fit(store)
-        month = str(when.to_period("M"))
-        t = model.threats_[(model.threats_.estimate == "filtered") & (model.threats_.month == month)]
-        m = model.mediator_[(model.mediator_.estimate == "filtered") & (model.mediator_.month == month)]
-        for ally in theater.allies:
-            row = {"as_of": when, "ally": ally}
-            for r in t[t.ally == ally].itertuples():
-                row[f"{r.level}_{r.source}"] = r.mean
-            med = m[m.ally == ally]["mean"]
-            row["mediator"] = float(med.iloc[0]) if len(med) else np.nan
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _actor_features(feats: pd.DataFrame, actor: str, when: pd.Timestamp, theater: Theater) -> pd.Series:
-    allies = [a for a in theater.allies if a in actor.split("-")] or list(theater.allies)
-    f = feats[(feats.as_of == when) & (feats.ally.isin(allies))]
-    return f[FEATURES].mean()
-
-
-def base_rate(train: pd.DataFrame, actor: str, domain: str, classes: list[str], k: float = 2.0) -> np.ndarray:
-    """P(direction) from earlier episodes of the same actor and domain, shrunk toward the actor's, then
-    all earlier episodes (each level adds ``k`` pseudo-episodes of the level above)."""
-    def counts(df: pd.DataFrame) -> np.ndarray:
-        return np.array([(df.direction == c).sum() for c in classes], dtype=float)
-
-    p_all = (counts(train) + 1.0) / (len(train) + len(classes))
-    a = train[train.actor == actor]
-    p_actor = (counts(a) + k * p_all) / (len(a) + k)
-    ad = a[a.domain == domain]
-    return (counts(ad) + k * p_actor) / (len(ad) + k)
-
-
-def _design(df: pd.DataFrame, cols: list[str], actors: list[str]) -> np.ndarray:
-    onehot = np.column_stack([(df.actor == a).astype(float) for a in actors])
-    return np.column_stack([onehot, df[cols].fillna(0.0).to_numpy(dtype=float)])
-
-
-def _logit_proba(train: pd.DataFrame, test: pd.DataFrame, cols: list[str], classes: list[str],
-                 actors: list[str]) -> np.ndarray:
-    from sklearn.linear_model import LogisticRegression
-
-    seen = sorted(train.direction.unique())
-    out = np.zeros(len(classes))
-    if len(seen) == 1:
-        out[classes.index(seen[0])] = 1.0
+    whens = sorted(set(pd.Timestamp(d) for d in dates))
+    fit = [w for w in whens if w.to_period("M") > first]
+    rows = [{"as_of": w, "ally": a} for w in whens if w not in set(fit) for a in theater.allies]
+    jobs = [(str(store.path), theater, w) for w in fit]
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for i, got in enumerate(pool.map(_run, jobs)):
+                rows += got
+                if progress:
+                    progress(i + 1)
     else:
-        xtr, xte = _design(train, cols, actors), _design(test, cols, actors)
-        mu, sd = xtr.mean(axis=0), xtr.std(axis=0)
-        sd[sd == 0] = 1.0
-        clf = LogisticRegression(C=0.5, max_iter=2000)
-        clf.fit((xtr - mu) / sd, train.direction)
-        proba = clf.predict_proba((xte - mu) / sd)[0]
-        for c, p in zip(clf.classes_, proba):
-            out[classes.index(c)] = p
-    return (1 - FLOOR) * out + FLOOR / len(classes)
+        for i, job in enumerate(jobs):
+            rows += _run(job)
+            if progress:
+                progress(i + 1)
+    cols = ["as_of", "ally"] + [c for f in feature_names(theater) for c in (f, f"{f}_sd")]
+    return pd.DataFrame(rows).reindex(columns=cols).sort_values(["as_of", "ally"]).reset_index(drop=True)
 
 
-def scores(proba: np.ndarray, observed: list[str], classes: list[str]) -> dict[str, float]:
-    """Multi-class Brier score, log loss and accuracy of probability rows against observed directions."""
-    if len(observed) == 0:
-        return {"brier": float("nan"), "log_loss": float("nan"), "accuracy": float("nan")}
-    onehot = np.array([[1.0 if c == o else 0.0 for c in classes] for o in observed])
-    brier = float(((proba - onehot) ** 2).sum(axis=1).mean())
-    p_obs = (proba * onehot).sum(axis=1)
-    log_loss = float(-np.log(np.clip(p_obs, 1e-15, 1)).mean())
-    accuracy = float((proba.argmax(axis=1) == onehot.argmax(axis=1)).mean())
-    return {"brier": brier, "log_loss": log_loss, "accuracy": accuracy}
+def design(episodes: pd.DataFrame, features: pd.DataFrame, theater: Theater) -> pd.DataFrame:
+    """The decision model's input: one row per episode (``date``, ``actor``, ``domain``) with every ally's
+    features as of the episode's date, as ``{ally}_{feature}`` and ``{ally}_{feature}_sd``."""
+    wide = features.set_index(["as_of", "ally"]).unstack("ally")
+    wide.columns = [f"{ally}_{name}" for name, ally in wide.columns]
+    dates = pd.to_datetime(episodes["date"])
+    X = wide.reindex(dates.to_numpy()).reset_index(drop=True)
+    X.index = episodes.index
+    return pd.concat([episodes[["episode_id", "actor", "domain"]].assign(date=dates.to_numpy()), X], axis=1)
+
+
+def _forecasters(prior_sd: float | None = None) -> dict[str, Callable[[], object]]:
+    kw = {} if prior_sd is None else {"prior_sd": prior_sd}
+    return {"framework": lambda: DecisionModel("dual_threat", **kw), "base_rate": BaseRate,
+            "single_threat": lambda: DecisionModel("single_china", **kw)}
+
+
+@dataclass
+class _Rolling:
+    proba: dict[str, np.ndarray]
+    scored: list[int]
+    n_train: list[int]
+    lambdas: list[dict[str, float]]
+    fallback: list[bool]
+
+
+def rolling_origin(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train: int,
+                   models: tuple[str, ...] = MODELS, prior_sd: float | None = None) -> _Rolling:
+    """Fit each model on the episodes dated before each target (rows of ``X``) and predict the target."""
+    make = _forecasters(prior_sd)
+    dates = X["date"].to_numpy()
+    out = _Rolling({k: [] for k in models}, [], [], [], [])
+    for i in targets:
+        train = np.flatnonzero(dates < dates[i])
+        if len(train) < min_train:
+            continue
+        test = X.iloc[[i]]
+        for k in models:
+            m = make[k]().fit(X.iloc[train], y.iloc[train])
+            out.proba[k].append(m.predict_proba(test)[0])
+            if k == "framework":
+                out.lambdas.append(dict(m.lambda_))
+                out.fallback.append(not bool(m.available(test)[0]))
+        out.scored.append(i)
+        out.n_train.append(len(train))
+    out.proba = {k: np.array(v).reshape(len(out.scored), len(DIRECTIONS)) for k, v in out.proba.items()}
+    return out
 
 
 @dataclass
 class Evaluation:
-    """Scores of the framework and the baselines, and every episode's forecast."""
+    """Scores of the framework and the baselines, their paired comparisons, and every episode's forecast."""
 
     n: int
     framework: dict[str, float]
@@ -145,60 +183,147 @@ class Evaluation:
     episodes: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
+    comparison: dict[str, dict] = field(default_factory=dict)
+    skill: dict[str, dict[str, float]] = field(default_factory=dict)
+    permutation: dict = field(default_factory=dict)
+    varying: dict = field(default_factory=dict)
+    by_actor: dict[str, dict] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
+    fallback: int = 0
+    parameters: dict = field(default_factory=dict)
+    reliability: dict[str, pd.DataFrame] = field(default_factory=dict)
+    protocol: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"n": self.n, **self.framework,
                 "baselines": {k: {"n": self.n, **v} for k, v in self.baselines.items()},
-                "episodes": self.episodes, "skipped": self.skipped, "directions": self.classes}
+                "comparison": self.comparison, "skill": self.skill, "permutation": self.permutation,
+                "varying": self.varying, "by_actor": self.by_actor, "sources": self.sources,
+                "fallback": self.fallback, "parameters": self.parameters,
+                "reliability": {k: v.to_dict(orient="records") for k, v in self.reliability.items()},
+                "protocol": self.protocol, "episodes": self.episodes, "skipped": self.skipped,
+                "directions": self.classes}
+
+
+def _summary(proba: dict[str, np.ndarray], observed: list[str]) -> tuple[dict, dict, dict]:
+    """Scores per model, comparison of the framework with each baseline, and skill."""
+    classes = list(DIRECTIONS)
+    sc = {k: scores(p, observed, classes) for k, p in proba.items()}
+    loss = {k: scoring.losses(p, observed, classes) for k, p in proba.items()}
+    comparison, skill = {}, {}
+    for base in ("base_rate", "single_threat"):
+        per = {m: scoring.compare(loss["framework"][m], loss[base][m]) for m in scoring.LOSSES}
+        b = per["brier"]
+        comparison[base] = {"brier_difference": b["difference"], "lower": b["lower"], "upper": b["upper"],
+                            "p_value": b["p_value"],
+                            **{m: {k: v for k, v in per[m].items() if k != "n"} for m in ("log_loss", "rps")}}
+        skill[base] = {m: scoring.skill(sc["framework"][m], sc[base][m]) for m in scoring.LOSSES}
+    return sc, comparison, skill
+
+
+def _permutation(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train: int, observed_brier: float,
+                 shifts: int, feature_cols: list[str]) -> dict:
+    """The framework's Brier with the feature table shifted circularly in time against the episodes."""
+    dates = sorted(set(X["date"]))
+    if len(dates) < 3 or shifts <= 0:
+        return {"shifts": 0, "p_value": None, "null_briers": []}
+    ks = np.unique(np.linspace(1, len(dates) - 1, min(shifts, len(dates) - 1)).round().astype(int))
+    by_date = X.drop_duplicates("date").set_index("date")[feature_cols]
+    null = []
+    for k in ks:
+        moved = {d: dates[(j + k) % len(dates)] for j, d in enumerate(dates)}
+        Xk = X.copy()
+        Xk[feature_cols] = by_date.reindex([moved[d] for d in X["date"]]).to_numpy()
+        r = rolling_origin(Xk, y, targets, min_train, models=("framework",))
+        obs = [y.iloc[i] for i in r.scored]
+        null.append(scores(r.proba["framework"], obs, list(DIRECTIONS))["brier"])
+    p = (1 + sum(b <= observed_brier for b in null)) / (1 + len(null))
+    return {"shifts": len(null), "p_value": float(p), "null_brier_median": float(np.median(null)),
+            "null_briers": [round(float(b), 4) for b in null]}
 
 
 def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theater | None = None,
-             min_train: int = MIN_TRAIN, progress=None) -> Evaluation:  # noqa: ANN001 - callback
+             min_train: int = MIN_TRAIN, workers: int | None = None, permutation_shifts: int = PERMUTATION_SHIFTS,
+             progress: Callable[[int], None] | None = None) -> Evaluation:
     """Rolling-origin evaluation of ``episodes`` (default: the stored calibration episodes)."""
     theater = theater or load_theater()
+    classes = list(DIRECTIONS)
     stored = stored_episodes(store)
     target = stored if episodes is None else episodes
-    target = target.sort_values(["date", "episode_id"]).reset_index(drop=True)
+    skipped = []
+    has_url = target.get("source_url", pd.Series(None, index=target.index)).fillna("").astype(str).str.strip() != ""
+    sources = {"with_url": int(has_url.sum()), "without_url": int((~has_url).sum())}
+    skipped += [{"id": e, "date": str(pd.Timestamp(d).date()), "reason": "no source URL"}
+                for e, d in zip(target.episode_id[~has_url], target.date[~has_url])]
+    target = target[has_url]
+    stored = stored[stored.get("source_url", pd.Series("", index=stored.index)).fillna("").astype(str) != ""]
     # earlier episodes: the stored (calibration) ones and the file's own, by date; a file's episode
     # replaces a stored one with the same id
     pool = pd.concat([stored[~stored.episode_id.isin(target.episode_id)], target], ignore_index=True)
     pool["date"] = pd.to_datetime(pool["date"])
-    target = target.assign(date=pd.to_datetime(target["date"]))
-    classes = list(DIRECTIONS)
-    actors = sorted(set(pool.actor))
-    feats = episode_features(store, list(pool.date), theater) if len(pool) else pd.DataFrame()
-    for col in FEATURES:
-        pool[col] = [_actor_features(feats, a, d, theater)[col] for a, d in zip(pool.actor, pool.date)]
-    pool["china_single"] = (pool["local_CHN"] + pool["systemic_CHN"]) / 2
-    target = target.merge(pool[["episode_id", *FEATURES, "china_single"]].drop_duplicates("episode_id"),
-                          on="episode_id", how="left")
-    rows, skipped = [], []
-    probs = {"framework": [], "base_rate": [], "single_threat": []}
-    observed = []
-    for i, ep in target.iterrows():
-        if progress:
-            progress(i)
-        train = pool[pool.date < ep.date]
-        if len(train) < min_train:
-            skipped.append({"id": ep.episode_id, "date": str(ep.date.date()),
-                            "reason": f"only {len(train)} earlier episodes (minimum {min_train})"})
-            continue
-        test = target.iloc[[i]]
-        p_fw = _logit_proba(train, test, FEATURES, classes, actors)
-        p_br = base_rate(train, ep.actor, ep.domain, classes)
-        p_st = _logit_proba(train, test, ["china_single"], classes, actors)
-        for k, p in (("framework", p_fw), ("base_rate", p_br), ("single_threat", p_st)):
-            probs[k].append(p)
-        observed.append(ep.direction)
+    pool = pool.sort_values(["date", "episode_id"]).reset_index(drop=True)
+    if not len(pool):
+        empty = {k: float("nan") for k in (*scoring.LOSSES, "accuracy")}
+        return Evaluation(0, empty, {"base_rate": empty, "single_threat": empty}, [], skipped, classes,
+                          sources=sources)
+    feats = episode_features(store, list(pool.date), theater, workers or default_workers(), progress)
+    X = design(pool, feats, theater)
+    y = pool["direction"].reset_index(drop=True)
+    targets = [int(i) for i in np.flatnonzero(pool.episode_id.isin(set(target.episode_id)))]
+    r = rolling_origin(X, y, targets, min_train)
+    for i in sorted(set(targets) - set(r.scored)):
+        skipped.append({"id": pool.episode_id[i], "date": str(pool.date[i].date()),
+                        "reason": f"only {int((pool.date < pool.date[i]).sum())} earlier episodes "
+                                  f"(minimum {min_train})"})
+    observed = [y.iloc[i] for i in r.scored]
+    sc, comparison, skill = _summary(r.proba, observed) if r.scored else ({k: scores(np.zeros((0, 7)), [], classes)
+                                                                           for k in MODELS}, {}, {})
+    feature_cols = [c for c in X.columns if c not in ("episode_id", "actor", "domain", "date")]
+    rows = []
+    for j, i in enumerate(r.scored):
+        ep = pool.iloc[i]
+        p_fw = r.proba["framework"][j]
         rows.append({"id": ep.episode_id, "date": str(ep.date.date()), "actor": ep.actor, "domain": ep.domain,
-                     "observed": ep.direction, "n_train": len(train),
+                     "observed": ep.direction, "n_train": r.n_train[j], "fallback": r.fallback[j],
                      "predicted": {c: round(float(p), 4) for c, p in zip(classes, p_fw)},
                      "predicted_direction": classes[int(np.argmax(p_fw))],
-                     "baselines": {"base_rate": {c: round(float(p), 4) for c, p in zip(classes, p_br)},
-                                   "single_threat": {c: round(float(p), 4) for c, p in zip(classes, p_st)}},
-                     "features": {c: (None if pd.isna(ep[c]) else round(float(ep[c]), 4)) for c in FEATURES}})
-    score = {k: scores(np.array(v) if v else np.zeros((0, len(classes))), observed, classes)
-             for k, v in probs.items()}
-    return Evaluation(len(rows), score["framework"], {"base_rate": score["base_rate"],
-                                                        "single_threat": score["single_threat"]},
-                      rows, skipped, classes)
+                     "baselines": {k: {c: round(float(p), 4) for c, p in zip(classes, r.proba[k][j])}
+                                   for k in ("base_rate", "single_threat")},
+                     "lambda": {a: round(v, 4) for a, v in r.lambdas[j].items()},
+                     "source_url": ep.get("source_url"),
+                     "features": {c: (None if pd.isna(X.at[i, c]) else round(float(X.at[i, c]), 4))
+                                  for c in feature_cols}})
+    # the subsets: episodes whose actor-domain pair takes more than one direction in the calibration record,
+    # and each actor
+    record = stored if len(stored) else pool
+    varies = record.groupby(["actor", "domain"])["direction"].nunique()
+    varying_pairs = set(varies[varies > 1].index)
+
+    def subset(keep: list[bool]) -> dict:
+        idx = [j for j, k in enumerate(keep) if k]
+        if not idx:
+            return {"n": 0}
+        s, c, _ = _summary({k: p[idx] for k, p in r.proba.items()}, [observed[j] for j in idx])
+        return {"n": len(idx), "framework": s["framework"],
+                "baselines": {k: s[k] for k in ("base_rate", "single_threat")}, "comparison": c}
+
+    varying = subset([(e["actor"], e["domain"]) in varying_pairs for e in rows])
+    varying["pairs"] = sorted("/".join(p) for p in varying_pairs)
+    by_actor = {a: subset([e["actor"] == a for e in rows]) for a in sorted({e["actor"] for e in rows})}
+    outcome = scoring.onehot(observed, classes)
+    possible = possible_mask([e["domain"] for e in rows]) if rows else np.zeros((0, len(classes)), dtype=bool)
+    reliability = {k: scoring.reliability(p, outcome, possible) for k, p in r.proba.items()} if rows else {}
+    lam = pd.DataFrame(r.lambdas)
+    parameters = {a: {"last": float(lam[a].iloc[-1]), "median": float(lam[a].median()),
+                      "share_at_zero": float((lam[a] < 1e-6).mean())} for a in lam.columns} if len(lam) else {}
+    permutation = (_permutation(X, y, r.scored, min_train, sc["framework"]["brier"], permutation_shifts,
+                                feature_cols) if r.scored else {"shifts": 0, "p_value": None})
+    protocol = {"origin": "rolling, one per episode date", "min_train": min_train,
+                "features": "filtered components and mediator as of the episode's date, with sds",
+                "interval": "90%, moving block bootstrap, blocks of round(n^(1/3)) episodes, "
+                            f"{scoring.BOOTSTRAP_SAMPLES} resamples",
+                "p_value": "Diebold-Mariano with the Harvey-Leybourne-Newbold correction, t(n-1), two-sided",
+                "permutation": "feature table shifted circularly in time against the episodes"}
+    return Evaluation(len(rows), sc["framework"], {"base_rate": sc["base_rate"], "single_threat": sc["single_threat"]},
+                      rows, skipped, classes, comparison, skill, permutation, varying, by_actor, sources,
+                      int(sum(r.fallback)), parameters, reliability, protocol)
