@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dualthreat.cli import app
-from dualthreat.evaluate.episodes import base_rate, evaluate, scores
+from dualthreat.evaluate.episodes import evaluate
 from dualthreat.store import Store
 
 KEEP = 14  # stored calibration episodes kept in the test store (the fits per episode date dominate runtime)
@@ -40,32 +40,13 @@ def episode_file(tmp_path_factory) -> Path:
 
     path = tmp_path_factory.mktemp("file") / "later.csv"
     ep = pq.read_table(default_data_dir() / "episodes.parquet").to_pandas()
-    ep = ep[ep.episode_id.isin(["C040", "C045", "C046"])]
+    ep = ep[ep.episode_id.isin(["C040", "C045", "C046", "C044"])]
     out = ep[["episode_id", "date", "actor", "counterpart", "domain", "decision", "outcome", "direction",
-              "framework_drivers"]].copy()
+              "framework_drivers", "source_title", "source_url"]].copy()
     out["extra_column"] = "ignored"
+    out.loc[out.episode_id == "C044", "source_url"] = ""  # no source: never used
     out.to_csv(path, index=False)
     return path
-
-
-def test_scoring_rules_by_hand():
-    classes = ["a", "b", "c"]
-    p = np.array([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3]])
-    s = scores(p, ["a", "c"], classes)
-    # Brier: (0.3^2 + 0.2^2 + 0.1^2) = 0.14 and (0.2^2 + 0.5^2 + 0.7^2) = 0.78 -> mean 0.46
-    assert s["brier"] == pytest.approx(0.46)
-    assert s["log_loss"] == pytest.approx(-(np.log(0.7) + np.log(0.3)) / 2)
-    assert s["accuracy"] == pytest.approx(0.5)
-
-
-def test_base_rate_is_a_smoothed_distribution():
-    import pandas as pd
-
-    train = pd.DataFrame({"actor": ["KOR"] * 4 + ["JPN"] * 2, "domain": ["china_policy"] * 3 + ["x"] * 3,
-                          "direction": ["hedge", "hedge", "toward_us", "toward_us", "toward_us", "toward_us"]})
-    p = base_rate(train, "KOR", "china_policy", ["toward_us", "hedge", "autonomy"])
-    assert p.sum() == pytest.approx(1.0)
-    assert p[1] > p[0] > p[2] > 0  # hedge most likely for Korea's China policy; nothing impossible
 
 
 def test_evaluate_json_contract_on_a_file_of_the_calibration_format(small_store, episode_file):
@@ -74,11 +55,22 @@ def test_evaluate_json_contract_on_a_file_of_the_calibration_format(small_store,
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["n"] == 3
-    for key in ("brier", "log_loss", "accuracy"):
+    for key in ("brier", "log_loss", "rps", "accuracy"):
         assert np.isfinite(out[key])
         for base in ("base_rate", "single_threat"):
             assert np.isfinite(out["baselines"][base][key])
+    for base in ("base_rate", "single_threat"):
+        c = out["comparison"][base]
+        assert set(c) >= {"brier_difference", "lower", "upper", "p_value"}
+        assert c["lower"] <= c["brier_difference"] <= c["upper"] and 0 <= c["p_value"] <= 1
+        assert c["brier_difference"] == pytest.approx(out["brier"] - out["baselines"][base]["brier"])
+    assert out["sources"]["with_url"] + out["sources"]["without_url"] >= 3
+    assert set(out["reliability"]) == {"framework", "base_rate", "single_threat"}
+    assert sum(b["n"] for b in out["reliability"]["framework"]) > 3  # every possible direction is a forecast
     assert [e["id"] for e in out["episodes"]] == ["C040", "C045", "C046"]
+    assert {"id": "C044", "reason": "no source URL"}.items() <= next(
+        s for s in out["skipped"] if s["id"] == "C044").items()
+    assert out["sources"]["without_url"] == 1
     for e in out["episodes"]:
         assert sum(e["predicted"].values()) == pytest.approx(1.0, abs=1e-3)
         assert e["observed"] in e["predicted"]
@@ -106,7 +98,10 @@ def test_changing_data_after_an_episode_does_not_change_its_forecast(small_store
                 "FROM range(1, 400, 7) t(i)")
     con.execute(f"UPDATE indicators SET value = value * 10 + 999 WHERE start_date > DATE '{cutoff['date']}'")
     con.execute(f"UPDATE ideal_points SET ideal_point = -ideal_point WHERE year > year(DATE '{cutoff['date']}')")
-    con.execute(f"UPDATE episodes SET direction = 'toward_china' WHERE date > DATE '{cutoff['date']}'")
+    con.execute(f"UPDATE episodes SET direction = 'toward_china' WHERE date > DATE '{cutoff['date']}' "
+                "AND domain NOT IN ('japan_rok_cooperation', 'identity_history')")
+    # edits in SQL bypass the load log, whose version keys the fit cache: empty it, as a load would
+    con.execute("DROP TABLE IF EXISTS _fit_cache")
     con.close()
     second = evaluate(Store(changed), None, min_train=5)
     before = {e["id"]: e for e in first.episodes if e["date"] <= cutoff["date"]}

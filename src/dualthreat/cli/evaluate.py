@@ -67,17 +67,24 @@ def episodes_evaluate(
     episodes: Annotated[Optional[Path], typer.Option("--episodes", help="A CSV in the format of "
                         "shared/data/episodes/calibration.csv (extra columns ignored). Default: the stored "
                         "calibration episodes.", show_default=False)] = None,
-    min_train: Annotated[int, typer.Option("--min-train", help="Score only episodes with at least this many "
-                                           "earlier episodes to learn from.")] = 10,
+    min_train: Annotated[int, typer.Option("--min-train", min=1, help="Score only episodes with at least this "
+                                           "many earlier episodes to learn from.")] = 10,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Processes for the as-of fits "
+                       "(default: the machine's cores, at most 4). Results do not depend on it.",
+                       show_default=False)] = None,
+    shifts: Annotated[int, typer.Option("--shifts", min=0, help="Circular shifts of the threat series against "
+                                        "the episodes for the permutation null (0: skip it).")] = 19,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Forecast each decision from data dated before it, and score the forecasts against two baselines.
 
-    For each episode in date order the framework is fitted as of its date, and a model trained on earlier
-    episodes only predicts the probability of each direction. Scores: multi-class Brier (lower is better),
-    log loss, accuracy; baselines: the base rate of directions (by actor and domain) and a single-threat
-    model (one China threat per ally, no local/systemic split, no mediator).
+    For each episode in date order the framework is fitted as of its date, and the decision model (the base
+    rate tilted by the framework's threat score, signs fixed by the paper) is fitted on earlier episodes only.
+    Scores: multi-class Brier, log loss, ranked probability score (lower is better), accuracy. Baselines: the
+    base rate (by actor and domain) and a single-threat model (one China threat per ally). Comparisons:
+    the per-episode difference with a 90% block-bootstrap interval, a Diebold-Mariano p-value and a
+    permutation null. See docs/evaluation.md.
     """
     from dualthreat.evaluate.episodes import evaluate, load_episodes
     from dualthreat.ingest import FileRefused
@@ -92,24 +99,51 @@ def episodes_evaluate(
             err_console.print(f"rejected {r.file}:{r.line} [{r.field}] {r.reason}", markup=False, highlight=False)
     try:
         with _progress() as progress:
-            progress.add_task("fitting the framework as of each episode", total=None)
-            ev = evaluate(Store(store), frame, min_train=min_train)
+            task = progress.add_task("fitting the framework as of each episode date", total=None)
+            ev = evaluate(Store(store), frame, min_train=min_train, workers=workers, permutation_shifts=shifts,
+                          progress=lambda i: progress.update(task, completed=i))
     except StoreError as exc:
         _fail(str(exc))
     if fmt is OutputFormat.json:
-        print(json.dumps(ev.as_dict(), ensure_ascii=False))
+        print(json.dumps(ev.as_dict(), ensure_ascii=False, default=str))
         return
     if fmt is OutputFormat.csv:
         emit([{"id": e["id"], "date": e["date"], "observed": e["observed"], "predicted": e["predicted_direction"],
                **{f"p_{k}": v for k, v in e["predicted"].items()}} for e in ev.episodes], fmt)
         return
+    print_evaluation(ev)
+    if ev.skipped:
+        err_console.print(f"{len(ev.skipped)} episodes not scored (fewer than {min_train} earlier episodes, "
+                          "or no source URL): see --format json, `skipped`.")
+
+
+def print_evaluation(ev) -> None:  # noqa: ANN001 - an Evaluation
+    """The scores, the paired comparisons and the subsets, as tables."""
+    cols = ["model", "n", "brier", "log_loss", "rps", "accuracy"]
     rows = [{"model": "dual threat framework", "n": ev.n, **ev.framework}]
     rows += [{"model": name.replace("_", " ") + " (baseline)", "n": ev.n, **sc} for name, sc in ev.baselines.items()]
-    emit(rows, fmt, title="Out-of-time forecasts of alliance decisions (lower Brier and log loss are better)")
-    emit([{"id": e["id"], "date": e["date"], "actor": e["actor"], "observed": e["observed"],
-           "predicted": e["predicted_direction"], "p(observed)": e["predicted"][e["observed"]]}
-          for e in ev.episodes], fmt, title="Episodes")
-    if ev.skipped:
-        err_console.print(f"{len(ev.skipped)} early episodes not scored (fewer than {min_train} earlier episodes).")
-
-
+    emit(rows, OutputFormat.table, columns=cols,
+         title="Out-of-time forecasts of alliance decisions (lower Brier, log loss and RPS are better)")
+    comp = [{"framework minus": name.replace("_", " "), "Brier difference": c["brier_difference"],
+             "90% lower": c["lower"], "90% upper": c["upper"], "DM p": c["p_value"],
+             "verdict": ("framework better" if c["upper"] < 0 else "framework worse" if c["lower"] > 0
+                         else "not separated from zero")}
+            for name, c in ev.comparison.items()]
+    if comp:
+        emit(comp, OutputFormat.table, title="Paired per-episode Brier differences (negative favours the framework)")
+    sub = [{"episodes": label, "n": s["n"], "framework": s["framework"]["brier"],
+            "base rate": s["baselines"]["base_rate"]["brier"],
+            "single threat": s["baselines"]["single_threat"]["brier"]}
+           for label, s in [("actor-domain pairs that vary", ev.varying),
+                            *[(f"actor {a}", s) for a, s in ev.by_actor.items()]] if s.get("n")]
+    if sub:
+        emit(sub, OutputFormat.table, title="Brier by subset")
+    perm = ev.permutation
+    if perm.get("shifts"):
+        console.print(f"Permutation null ({perm['shifts']} shifts of the threat series in time): p = "
+                      f"{perm['p_value']:.2f} (median shifted Brier {perm['null_brier_median']:.3f}).")
+    lam = ", ".join(f"{a} median {p['median']:.2f}, at the paper's bound 0 at {p['share_at_zero']:.0%} of origins"
+                    for a, p in ev.parameters.items())
+    if lam:
+        console.print(f"Fitted tilt lambda: {lam}. {ev.fallback} episodes had no threat score and were forecast "
+                      "by the base rate.")

@@ -18,7 +18,6 @@ from dualthreat.cli.options import (TheaterOpt,
     month,
     progress,
     records,
-    scale_label,
 )
 
 _fail, _progress = fail, progress
@@ -57,7 +56,8 @@ def threats(
     """The threat components T[ally, level, source] per month, with 90% bands.
 
     Each ally perceives threats on two levels (local, systemic) from two sources (China, North Korea).
-    Values are latent z-scores relative to the model's reference window (default 1996-2015; 0 = its average). The table
+    Values are latent z-scores: each indicator is standardised on its first five years of published data from
+    1996 (0 = their average; the table title says which). The table
     view shows the latest month as each ally's 2x2 matrix; --from/--to or --format csv|json give the series.
     """
     model = _fit(store, theater=theater)
@@ -83,7 +83,7 @@ def threats(
                 row[model.theater_.label(r.source)] = f"{r.mean:+.2f} [{r.lower:+.2f}, {r.upper:+.2f}]"
             rows.append(row)
         emit(rows, fmt, title=f"Threat matrix, {latest} ({'smoothed' if smoothed else 'filtered'}; "
-                              f"{scale_label(model.reference)}, [90% band])")
+                              f"{model.scale_label_}, [90% band])")
         gaps = model.gaps_
         if not gaps.empty:
             emit(records(gaps), fmt, title="Periods without data (no observation in the previous 24 months)")

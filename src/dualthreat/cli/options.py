@@ -195,12 +195,6 @@ def interval_text(v: Any, lo: Any, hi: Any, digits: int = 2) -> str | None:
     return f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
-def scale_label(reference: Sequence[str]) -> str:
-    """The unit of the threat components, from the model's reference window: ``z vs 1996-2015``."""
-    first, last = str(reference[0])[:4], str(reference[1])[:4]
-    return f"z vs {first}-{last}"
-
-
 def theater_name(value: Optional[str]) -> Optional[str]:
     """A --theater value, checked: a packaged theater's name or a theater file; a bad one exits with status 2."""
     if value is None:

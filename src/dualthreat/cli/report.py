@@ -16,7 +16,6 @@ from dualthreat.cli.options import (
     err_console,
     fail,
     progress,
-    scale_label,
 )
 
 _fail, _progress = fail, progress
@@ -101,7 +100,7 @@ def run(store: StoreOpt = None,
                 r = latest[(latest.ally == ally) & (latest.level == level) & (latest.source == source)].iloc[0]
                 row[th.label(source)] = f"{r['mean']:+.2f} [{r.lower:+.2f}, {r.upper:+.2f}]"
             rows.append(row)
-    emit(rows, OutputFormat.table, title=f"Latest threat matrices, {latest.month.iloc[0]} (filtered; {scale_label(model.reference)}; "
+    emit(rows, OutputFormat.table, title=f"Latest threat matrices, {latest.month.iloc[0]} (filtered; {model.scale_label_}; "
                                          "[90% band])")
     c = rep.verdict_counts
     console.print(f"Hypotheses: {c['supported']} supported, {c['contradicted']} contradicted, "

@@ -5,6 +5,8 @@ For each episode, in date order (protocol and priors: ``docs/evaluation.md``):
 1. the framework is fitted **as of the episode's date** (``DualThreatModel(as_of=date)``): only figures
    published, and events dated, before it are used; one fit per distinct date, run in ``workers`` processes
    (the results do not depend on their number);
+   the features of each date are kept in the store's cache (keyed by the data, the code and the model's
+   parameters, like every cached fit), so a second evaluation on the same data refits nothing;
 2. the features are each ally's filtered threat components and mediator in the episode's month, with their
    sds; a component with no observation in the previous 24 months is missing, never 0;
 3. the decision model (:class:`~dualthreat.model.decision.DecisionModel`) is fitted on the **earlier**
@@ -19,9 +21,12 @@ earlier episodes.
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import os
 from collections.abc import Callable
+import warnings
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,14 +37,16 @@ from dualthreat.evaluate import scoring
 from dualthreat.evaluate.scoring import scores
 from dualthreat.ingest import read
 from dualthreat.ingest.curated import DIRECTIONS
+from dualthreat.model.cache import cache_key
 from dualthreat.model.decision import BaseRate, DecisionModel, possible_mask
 from dualthreat.store import Store
+from dualthreat.store import cache as store_cache
 from dualthreat.theater import Theater, load_theater
 
 __all__ = ["Evaluation", "evaluate", "episode_features", "load_episodes", "scores"]
 
 MIN_TRAIN = 10
-PERMUTATION_SHIFTS = 39  # circular shifts of the feature table in the permutation null (p >= 1/40)
+PERMUTATION_SHIFTS = 19  # circular shifts of the feature table in the permutation null (p >= 1/20)
 MODELS = ("framework", "base_rate", "single_threat")
 
 
@@ -88,6 +95,22 @@ def _features_as_of(store_path: str, theater: Theater, when: pd.Timestamp) -> li
     return rows
 
 
+def _feature_key(theater: Theater, when: pd.Timestamp) -> str:
+    from dualthreat.model import DualThreatModel
+
+    return cache_key(DualThreatModel(theater, as_of=str(when.date()), with_posture=False)) + ":episode-features"
+
+
+def _cached_features(store: Store, theater: Theater, when: pd.Timestamp) -> list[dict] | None:
+    """The features as of ``when`` from the store's cache (same data, code and parameters), or None."""
+    blob = store_cache.read(store, _feature_key(theater, when))
+    return pickle.loads(blob) if blob is not None else None
+
+
+def _cache_features(store: Store, theater: Theater, when: pd.Timestamp, rows: list[dict]) -> None:
+    store_cache.write(store, _feature_key(theater, when), pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def _run(args: tuple[str, Theater, pd.Timestamp]) -> list[dict]:
     return _features_as_of(*args)
 
@@ -108,18 +131,30 @@ def episode_features(store: Store, dates: list, theater: Theater | None = None, 
     whens = sorted(set(pd.Timestamp(d) for d in dates))
     fit = [w for w in whens if w.to_period("M") > first]
     rows = [{"as_of": w, "ally": a} for w in whens if w not in set(fit) for a in theater.allies]
+    cached = {w: _cached_features(store, theater, w) for w in fit}
+    rows += [r for w in fit if cached[w] is not None for r in cached[w]]
+    fit = [w for w in fit if cached[w] is None]
     jobs = [(str(store.path), theater, w) for w in fit]
+    done: list[list[dict]] = []
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for i, got in enumerate(pool.map(_run, jobs)):
-                rows += got
-                if progress:
-                    progress(i + 1)
-    else:
-        for i, job in enumerate(jobs):
-            rows += _run(job)
-            if progress:
-                progress(i + 1)
+        # fresh interpreters (spawn), never a fork of a process holding DuckDB threads; a script that starts
+        # the pool without an ``if __name__ == "__main__"`` guard breaks it, and the fits then run here
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                for got in pool.map(_run, jobs):
+                    done.append(got)
+                    if progress:
+                        progress(len(done))
+        except BrokenProcessPool:
+            warnings.warn("worker processes could not start (a script without an `if __name__ == \"__main__\":` "
+                          "guard?); fitting in this process", RuntimeWarning, stacklevel=2)
+    for job in jobs[len(done):]:
+        done.append(_run(job))
+        if progress:
+            progress(len(done))
+    for w, got in zip(fit, done):
+        _cache_features(store, theater, w, got)
+    rows += [r for got in done for r in got]
     cols = ["as_of", "ally"] + [c for f in feature_names(theater) for c in (f, f"{f}_sd")]
     return pd.DataFrame(rows).reindex(columns=cols).sort_values(["as_of", "ally"]).reset_index(drop=True)
 
@@ -135,8 +170,8 @@ def design(episodes: pd.DataFrame, features: pd.DataFrame, theater: Theater) -> 
     return pd.concat([episodes[["episode_id", "actor", "domain"]].assign(date=dates.to_numpy()), X], axis=1)
 
 
-def _forecasters(prior_sd: float | None = None) -> dict[str, Callable[[], object]]:
-    kw = {} if prior_sd is None else {"prior_sd": prior_sd}
+def _forecasters(**kw: object) -> dict[str, Callable[[], object]]:
+    """The framework and the two baselines; ``kw`` are DecisionModel parameters (the sensitivity runs)."""
     return {"framework": lambda: DecisionModel("dual_threat", **kw), "base_rate": BaseRate,
             "single_threat": lambda: DecisionModel("single_china", **kw)}
 
@@ -151,9 +186,10 @@ class _Rolling:
 
 
 def rolling_origin(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train: int,
-                   models: tuple[str, ...] = MODELS, prior_sd: float | None = None) -> _Rolling:
-    """Fit each model on the episodes dated before each target (rows of ``X``) and predict the target."""
-    make = _forecasters(prior_sd)
+                   models: tuple[str, ...] = MODELS, **params: object) -> _Rolling:
+    """Fit each model on the episodes dated before each target (rows of ``X``) and predict the target;
+    ``params`` go to the decision models."""
+    make = _forecasters(**params)
     dates = X["date"].to_numpy()
     out = _Rolling({k: [] for k in models}, [], [], [], [])
     for i in targets:
@@ -171,6 +207,34 @@ def rolling_origin(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train:
         out.n_train.append(len(train))
     out.proba = {k: np.array(v).reshape(len(out.scored), len(DIRECTIONS)) for k, v in out.proba.items()}
     return out
+
+
+#: Other specifications of the decision model, scored on the same episodes and features (``docs/evaluation.md``):
+#: the prior's scale halved and doubled, the threat bands ignored, and a later first origin.
+SPECIFICATIONS: tuple[tuple[str, dict, int], ...] = (
+    ("prior sd 0.25", {"prior_sd": 0.25}, 0), ("prior sd 1.0", {"prior_sd": 1.0}, 0),
+    ("threat bands ignored", {"uncertainty": False}, 0), ("first origin after 20 episodes", {}, 20))
+
+
+def _sensitivity(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train: int, baseline: dict) -> list[dict]:
+    """The framework against the base rate under each of :data:`SPECIFICATIONS` (and the main one)."""
+    rows = [{"specification": "as registered", **baseline}]
+    for name, params, train in SPECIFICATIONS:
+        r = rolling_origin(X, y, targets, max(min_train, train), models=("framework", "base_rate"), **params)
+        if not r.scored:
+            rows.append({"specification": name, "n": 0})
+            continue
+        obs = [y.iloc[i] for i in r.scored]
+        loss = {k: scoring.losses(p, obs, list(DIRECTIONS))["brier"] for k, p in r.proba.items()}
+        c = scoring.compare(loss["framework"], loss["base_rate"])
+        rows.append({"specification": name, "n": len(r.scored), "framework": float(loss["framework"].mean()),
+                     "base_rate": float(loss["base_rate"].mean()), "difference": c["difference"],
+                     "lower": c["lower"], "upper": c["upper"]})
+    for row in rows:
+        if row.get("n"):
+            row["verdict"] = ("framework better" if row["upper"] < 0 else "framework worse" if row["lower"] > 0
+                              else "not separated")
+    return rows
 
 
 @dataclass
@@ -193,6 +257,7 @@ class Evaluation:
     parameters: dict = field(default_factory=dict)
     reliability: dict[str, pd.DataFrame] = field(default_factory=dict)
     protocol: dict = field(default_factory=dict)
+    sensitivity: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"n": self.n, **self.framework,
@@ -201,7 +266,7 @@ class Evaluation:
                 "varying": self.varying, "by_actor": self.by_actor, "sources": self.sources,
                 "fallback": self.fallback, "parameters": self.parameters,
                 "reliability": {k: v.to_dict(orient="records") for k, v in self.reliability.items()},
-                "protocol": self.protocol, "episodes": self.episodes, "skipped": self.skipped,
+                "protocol": self.protocol, "sensitivity": self.sensitivity, "episodes": self.episodes, "skipped": self.skipped,
                 "directions": self.classes}
 
 
@@ -250,6 +315,7 @@ def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theate
     classes = list(DIRECTIONS)
     stored = stored_episodes(store)
     target = stored if episodes is None else episodes
+    replaced = set(target.episode_id)  # a file's episode replaces a stored one with the same id
     skipped = []
     has_url = target.get("source_url", pd.Series(None, index=target.index)).fillna("").astype(str).str.strip() != ""
     sources = {"with_url": int(has_url.sum()), "without_url": int((~has_url).sum())}
@@ -259,7 +325,7 @@ def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theate
     stored = stored[stored.get("source_url", pd.Series("", index=stored.index)).fillna("").astype(str) != ""]
     # earlier episodes: the stored (calibration) ones and the file's own, by date; a file's episode
     # replaces a stored one with the same id
-    pool = pd.concat([stored[~stored.episode_id.isin(target.episode_id)], target], ignore_index=True)
+    pool = pd.concat([stored[~stored.episode_id.isin(replaced)], target], ignore_index=True)
     pool["date"] = pd.to_datetime(pool["date"])
     pool = pool.sort_values(["date", "episode_id"]).reset_index(drop=True)
     if not len(pool):
@@ -318,6 +384,10 @@ def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theate
                       "share_at_zero": float((lam[a] < 1e-6).mean())} for a in lam.columns} if len(lam) else {}
     permutation = (_permutation(X, y, r.scored, min_train, sc["framework"]["brier"], permutation_shifts,
                                 feature_cols) if r.scored else {"shifts": 0, "p_value": None})
+    c = comparison.get("base_rate", {})
+    sensitivity = _sensitivity(X, y, r.scored, min_train, {
+        "n": len(rows), "framework": sc["framework"]["brier"], "base_rate": sc["base_rate"]["brier"],
+        "difference": c.get("brier_difference"), "lower": c.get("lower"), "upper": c.get("upper")}) if rows else []
     protocol = {"origin": "rolling, one per episode date", "min_train": min_train,
                 "features": "filtered components and mediator as of the episode's date, with sds",
                 "interval": "90%, moving block bootstrap, blocks of round(n^(1/3)) episodes, "
@@ -326,4 +396,4 @@ def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theate
                 "permutation": "feature table shifted circularly in time against the episodes"}
     return Evaluation(len(rows), sc["framework"], {"base_rate": sc["base_rate"], "single_threat": sc["single_threat"]},
                       rows, skipped, classes, comparison, skill, permutation, varying, by_actor, sources,
-                      int(sum(r.fallback)), parameters, reliability, protocol)
+                      int(sum(r.fallback)), parameters, reliability, protocol, sensitivity)

@@ -38,6 +38,7 @@ from dualthreat.evaluate.evidence import Evidence
 from dualthreat.evaluate.hypotheses import PERIODS, REGISTRY, Hypothesis, collect_findings, tabulate
 from dualthreat.evaluate.results import HypothesisTable
 from dualthreat.model import DualThreatModel
+from dualthreat.model.cache import fit_cached
 from dualthreat.store import Store
 from dualthreat.theater import Theater, load_theater
 
@@ -124,18 +125,14 @@ class SensitivityAnalysis:
         self.periods = periods
 
     def fit(self, store: Store) -> SensitivityAnalysis:
-        if not store.is_open:
-            with store:
-                return self._fit(store)
-        return self._fit(store)
-
-    def _fit(self, store: Store) -> SensitivityAnalysis:
+        """Every fit goes through the store's fit cache (:func:`dualthreat.model.cache.fit_cached`): after
+        ``dualthreat run`` the baseline and every specification already fitted answer without refitting."""
         started = time.perf_counter()
         stamp = _stamp(store)
         tests = (tuple(h.id for h in self.registry), tuple(self.periods))
         if (stamp, *tests) not in _BASELINE:
             _BASELINE.clear()
-            model = DualThreatModel().fit(store)
+            model = fit_cached(DualThreatModel(), store)
             ev = Evidence(model, store)
             _BASELINE[(stamp, *tests)] = (model, ev, collect_findings(ev, self.registry, self.periods))
         base_model, base, base_findings = _BASELINE[(stamp, *tests)]
@@ -153,7 +150,7 @@ class SensitivityAnalysis:
                 if spec.kind == "baseline":
                     findings = base_findings
                 else:
-                    model = spec.model().fit(store)
+                    model = fit_cached(spec.model(), store)
                     ev = Evidence(model, store, posture=base_model.posture_, cache=base.cache)
                     findings = collect_findings(ev, self.registry, self.periods, reuse=base_findings)
                 _CACHE[key] = tabulate(findings, self.registry, self.periods)

@@ -29,6 +29,7 @@ previous 24 months, no mediator) is forecast by the base rate alone and flagged,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,6 +201,7 @@ class BaseRate:
 
 # ------------------------------------------------------------------------------------------- decision model
 
+@functools.cache
 def _gauss_hermite(nodes: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.hermite.hermgauss(nodes)
     return np.sqrt(2.0) * x, w / np.sqrt(np.pi)  # E f(Z), Z ~ N(0, 1), = sum w f(x)

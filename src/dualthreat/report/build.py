@@ -75,14 +75,14 @@ def threat_section(model: Any) -> tuple[Section, pd.DataFrame]:
         top = a.iloc[0]
         s.paragraphs.append(
             f"In {month}, {th.label(ally)}'s highest threat component is {top.level} {th.label(top.source)} at "
-            f"{_band(top)} (filtered, z-score against 1996-2015, 90% band); its lowest is "
+            f"{_band(top)} (filtered, {model.scale_label_}, 90% band); its lowest is "
             f"{a.iloc[-1].level} {th.label(a.iloc[-1].source)} at {_band(a.iloc[-1])}.")
     s.paragraphs.append(
         "Each panel shows one component of the 2x2 matrix (level x source) for both allies: the smoothed estimate "
-        "(all data) with its 90% band. Zero is the 1996-2015 average of the component's indicators; a band that "
+        f"(all data) with its 90% band, in {model.scale_label_}: zero is the average of those years; a band that "
         "widens marks months with no data. Method: docs/threat-model.md.")
     s.charts.append(("threat-matrix", "The 2x2 threat matrix of each ally over time (smoothed, 90% bands)",
-                     charts.threat_matrix(model.threats_)))
+                     charts.threat_matrix(model.threats_, scale=model.scale_label_)))
     rows = []
     for ally in th.allies:
         for level in th.levels:
@@ -105,6 +105,63 @@ def threat_section(model: Any) -> tuple[Section, pd.DataFrame]:
         s.tables.append(Table("Periods without data (no observation in the previous 24 months)",
                               list(model.gaps_.columns), _records(model.gaps_, list(model.gaps_.columns))))
     return s, latest
+
+
+def _verdict(lower: float, upper: float) -> str:
+    return "framework better" if upper < 0 else "framework worse" if lower > 0 else "not separated from zero"
+
+
+def forecast_paragraphs(ev: Any) -> list[str]:
+    """What the out-of-time forecasts showed, in words, with the interval of every difference."""
+    fw, br, st = ev.framework, ev.baselines["base_rate"], ev.baselines["single_threat"]
+    out = [f"Forecast out of time (each episode from data published before it; the decision model fitted on "
+           f"earlier episodes only), the framework scores a multi-class Brier score of {_f(fw['brier'], '.3f')} "
+           f"(log loss {_f(fw['log_loss'], '.3f')}, RPS {_f(fw['rps'], '.3f')}, accuracy "
+           f"{_f(fw['accuracy'], '.0%')}) on {ev.n} episodes; the base rate scores {_f(br['brier'], '.3f')} and "
+           f"the single-threat model {_f(st['brier'], '.3f')} (lower is better)."]
+    for name, label in (("base_rate", "the base rate"), ("single_threat", "the single-threat model")):
+        c = ev.comparison.get(name)
+        if c:
+            out.append(f"Framework minus {label}: {_f(c['brier_difference'], '+.3f')} Brier per episode, 90% "
+                       f"interval [{_f(c['lower'], '+.3f')}, {_f(c['upper'], '+.3f')}] (block bootstrap), "
+                       f"Diebold-Mariano p = {_f(c['p_value'], '.2f')}: {_verdict(c['lower'], c['upper'])}.")
+    perm = ev.permutation
+    if perm.get("shifts"):
+        out.append(f"Shifting the threat series in time against the episodes ({perm['shifts']} shifts) gives a "
+                   f"median Brier of {_f(perm['null_brier_median'], '.3f')}; permutation p = "
+                   f"{_f(perm['p_value'], '.2f')} for the framework's timing.")
+    lam = "; ".join(f"{a}: at zero at {p['share_at_zero']:.0%} of origins (median {p['median']:.2f})"
+                    for a, p in ev.parameters.items())
+    if lam:
+        out.append(f"The only fitted parameters, each ally's tilt lambda (sign fixed by the paper), sit at the "
+                   f"paper's bound of zero when the earlier episodes do not support the paper's direction: {lam}. "
+                   f"{ev.fallback} episodes had no threat score as of their date (no data published then) and were "
+                   "forecast by the base rate. Protocol and priors: docs/evaluation.md.")
+    return out
+
+
+def forecast_tables(ev: Any) -> list[Table]:
+    """Scores per forecaster and subset, and the scores across specifications of the decision model."""
+    cols = ["episodes", "model", "n", "brier", "log_loss", "rps", "accuracy"]
+    rows = []
+    for label, sub in [("all scored", {"n": ev.n, "framework": ev.framework, "baselines": ev.baselines}),
+                       ("actor-domain pairs that vary", ev.varying),
+                       *[(f"actor {a}", s) for a, s in ev.by_actor.items()]]:
+        if not sub.get("n"):
+            continue
+        for name, sc in (("dual threat framework", sub["framework"]), ("base rate", sub["baselines"]["base_rate"]),
+                         ("single threat", sub["baselines"]["single_threat"])):
+            rows.append({"episodes": label, "model": name, "n": sub["n"],
+                         **{k: _f(sc[k], ".0%" if k == "accuracy" else ".3f") for k in cols[3:]}})
+    tables = [Table("Forecast scores by subset (lower Brier, log loss and RPS are better)", cols, rows)]
+    if ev.sensitivity:
+        scols = ["specification", "n", "framework", "base_rate", "difference", "lower", "upper", "verdict"]
+        tables.append(Table("Sensitivity of the forecast comparison: framework against the base rate (Brier; 90% "
+                            "block-bootstrap interval of the difference)", scols,
+                            [{c: (_f(r.get(c), "+.3f") if c in ("difference", "lower", "upper") else
+                                  _f(r.get(c), ".3f") if c in ("framework", "base_rate") else r.get(c, ""))
+                              for c in scols} for r in ev.sensitivity]))
+    return tables
 
 
 def alliance_section(model: Any, evaluation: Any, episodes: pd.DataFrame) -> Section:
@@ -135,23 +192,17 @@ def alliance_section(model: Any, evaluation: Any, episodes: pd.DataFrame) -> Sec
     s.charts.append(("mediator", "The mediator: North Korean threat x China's backing of the North (filtered, "
                      "90% band)", charts.mediator_chart(med)))
     if evaluation is not None:
-        fw, br, st = evaluation.framework, evaluation.baselines["base_rate"], evaluation.baselines["single_threat"]
-        better = "beats" if fw["brier"] < br["brier"] else "does not beat"
-        s.paragraphs.append(
-            f"Forecast out of time, the framework scores a multi-class Brier score of {_f(fw['brier'], '.3f')} "
-            f"(log loss {_f(fw['log_loss'], '.3f')}, accuracy {_f(fw['accuracy'], '.0%')}) on {evaluation.n} "
-            f"episodes; the base rate scores {_f(br['brier'], '.3f')} and the single-threat model "
-            f"{_f(st['brier'], '.3f')}. The framework {better} the base rate on these episodes (lower is better).")
+        s.paragraphs += forecast_paragraphs(evaluation)
         ep = {e["id"]: e for e in evaluation.episodes}
         episodes = episodes.assign(
             expected=[ep[i]["predicted_direction"] if i in ep else "not scored" for i in episodes.episode_id],
             p_observed=[ep[i]["predicted"][ep[i]["observed"]] if i in ep else None for i in episodes.episode_id],
             scored=["yes" if i in ep else "no (too few earlier episodes)" for i in episodes.episode_id])
-        s.tables.append(Table("Forecast scores (lower Brier and log loss are better)",
-                              ["model", "n", "brier", "log_loss", "accuracy"],
-                              [{"model": name, "n": evaluation.n, **{k: _f(v, '.3f') for k, v in sc.items()}}
-                               for name, sc in (("dual threat framework", fw), ("base rate", br),
-                                                ("single threat", st))]))
+        s.tables += forecast_tables(evaluation)
+        if evaluation.reliability:
+            s.charts.append(("reliability", "Reliability: observed frequency against forecast probability (every "
+                             "possible direction of every scored episode; Wilson 90% intervals)",
+                             charts.reliability(evaluation.reliability)))
     else:
         episodes = episodes.assign(expected="not evaluated", p_observed=None, scored="no")
     s.charts.append(("episodes", "Decision episodes, with what the model expected before each", charts.episode_timeline(
@@ -249,6 +300,21 @@ def identity_section(store: Store, theater: Any) -> Section:
     return s
 
 
+#: Indicators left out one at a time in the report's sensitivity table (each costs one fit of the framework):
+#: none by default, so the report runs the other reference windows and variance bounds; every indicator's
+#: leave-one-out runs with ``SensitivityAnalysis().fit(store)`` (docs/hypotheses.md).
+SENSITIVITY_INDICATORS: tuple[str, ...] = ()
+
+
+def sensitivity_table(summary: pd.DataFrame) -> Table:
+    """The verdicts across specifications: a verdict that flips in any is fragile."""
+    cols = ["id", "baseline", "specifications", "verdicts", "flips", "flipped_by", "fragile"]
+    rows = [{c: ("yes" if r[c] else "no") if c == "fragile" else r[c] for c in cols}
+            for r in summary.to_dict("records")]
+    return Table("Sensitivity: each verdict across other reference windows and variance bounds (fragile = flips "
+                 "in at least one)", cols, rows)
+
+
 def hypotheses_section(results: Any) -> tuple[Section, dict[str, int]]:
     s = Section("hypotheses", "The paper's hypotheses against the record")
     counts = results.counts() if hasattr(results, "counts") else {
@@ -295,14 +361,16 @@ def methods_section(model: Any) -> Section:
     ind = model.indicators_
     s.paragraphs += [
         f"Threat components: {len(ind)} indicators mapped to {ind.groupby(['ally', 'level', 'source']).ngroups} "
-        "components by the theater file, standardised against 1996-2015 and combined by a local-level state-space "
+        f"components by the theater file, standardised as {model.scale_label_} and combined by a state-space "
         "model with temporal aggregation (annual and fiscal-year figures constrain their period; dated events enter "
         "in their month), estimated by maximum likelihood on the reference window, filtered and smoothed with "
         "statsmodels' Kalman filter (docs/threat-model.md).",
         "Posture: UN ideal points (Bailey, Strezhnev & Voeten 2017), vote agreement and Cohen's kappa; mediator: "
         "North Korean threat x China's UN closeness to North Korea. Hypotheses: first-difference regressions with "
         "Newey-West errors, record counts and correlations, with one verdict rule (docs/evaluation.md). Episode "
-        "forecasts: rolling origin, fitted as of each date, scored by Brier score and log loss against two baselines.",
+        "forecasts: rolling origin, threats fitted as of each date, a decision model that tilts the pooled base rate by "
+        "the framework's threat score (signs fixed by the paper), scored by Brier, log loss and RPS against two "
+        "baselines with block-bootstrap intervals, Diebold-Mariano tests and a permutation null.",
     ]
     s.tables.append(Table("Indicators", ["ally", "level", "source", "indicator", "observations", "first", "last",
                                          "standardised_on", "weight"],
@@ -313,8 +381,9 @@ def methods_section(model: Any) -> Section:
 
 
 def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None = None, evaluation: Any = None,
-                 extra_sections: list[Section] | None = None) -> Report:
-    """Assemble the report from a fitted model, the hypothesis results and the episode evaluation."""
+                 extra_sections: list[Section] | None = None, sensitivity: pd.DataFrame | None = None) -> Report:
+    """Assemble the report from a fitted model, the hypothesis results, the episode evaluation and the
+    verdicts' sensitivity (:func:`dualthreat.evaluate.sensitivity.sensitivity_table`)."""
     from dualthreat.model import DualThreatModel
 
     from dualthreat.model.domestic import DomesticModel
@@ -333,6 +402,8 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
     summary = list(threats.paragraphs[: len(model.theater_.allies)])
     if hypotheses is not None:
         hyp, counts = hypotheses_section(hypotheses)
+        if sensitivity is not None and len(sensitivity):
+            hyp.tables.append(sensitivity_table(sensitivity))
         sections.append(hyp)
         summary.append(hyp.paragraphs[0])
     sections += [sources_section(store), methods_section(model)]
@@ -347,6 +418,7 @@ def make_report(store: Store, with_episodes: bool = True,
     what is being done."""
     from dualthreat.evaluate.episodes import evaluate
     from dualthreat.evaluate.hypotheses import evaluate_hypotheses
+    from dualthreat.evaluate.sensitivity import sensitivity_table, specifications
     from dualthreat.model import DualThreatModel
     from dualthreat.model.cache import fit_cached
 
@@ -355,7 +427,11 @@ def make_report(store: Store, with_episodes: bool = True,
     model = fit_cached(DualThreatModel(), store)
     say("testing the hypotheses")
     hyps = evaluate_hypotheses(store, model)
+    sens = None
+    if with_episodes:
+        say("refitting across specifications (verdicts' sensitivity)")
+        sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS))
     say("forecasting the episodes out of time")
     evaluation = evaluate(store) if with_episodes else None
     say("writing the report")
-    return model, hyps, evaluation, build_report(store, model, hyps, evaluation)
+    return model, hyps, evaluation, build_report(store, model, hyps, evaluation, sensitivity=sens)

@@ -17,13 +17,14 @@ def _ally_color(title: str = "ally") -> alt.Color:
     return alt.Color("ally:N", scale=ALLY_COLORS, title=title)
 
 
-def threat_matrix(threats: pd.DataFrame, smoothed: bool = True) -> alt.Chart:
-    """The 2x2 matrix over time: one panel per level x source, both allies in each, with 90% bands."""
+def threat_matrix(threats: pd.DataFrame, smoothed: bool = True, scale: str = "z-scores") -> alt.Chart:
+    """The 2x2 matrix over time: one panel per level x source, both allies in each, with 90% bands; ``scale``
+    is the model's ``scale_label_``."""
     t = threats[threats.estimate == ("smoothed" if smoothed else "filtered")].copy()
     t["date"] = t["month"] + "-15"
     t["component"] = t["level"] + " · " + t["source"]
     base = alt.Chart(t).encode(x=alt.X("date:T", title=None))
-    band = base.mark_area(opacity=0.18).encode(y=alt.Y("lower:Q", title="threat (z vs 1996-2015)"), y2="upper:Q",
+    band = base.mark_area(opacity=0.18).encode(y=alt.Y("lower:Q", title=f"threat ({scale})"), y2="upper:Q",
                                                color=_ally_color())
     line = base.mark_line(strokeWidth=1.4).encode(
         y="mean:Q", color=_ally_color(),
@@ -94,3 +95,23 @@ def yearly_lines(df: pd.DataFrame, y: str, title: str, color: str = "ally", band
                                                     tooltip=list(df.columns[:6])))
     chart = alt.layer(*layers).properties(width=WIDTH, height=170)
     return chart.facet(column=alt.Column(f"{column}:N", title=None)) if column else chart
+
+
+def reliability(tables: dict) -> alt.Chart:
+    """Reliability diagram: observed frequency (with its Wilson interval) against the mean forecast probability,
+    per bin, for each model; the dashed diagonal is perfect calibration. ``tables``: model -> rows (or a
+    DataFrame) with ``n``, ``mean_predicted``, ``observed_frequency``, ``lower``, ``upper``."""
+    frames = [pd.DataFrame(rows).assign(model=name) for name, rows in tables.items() if len(rows)]
+    r = pd.concat(frames, ignore_index=True)
+    r = r[r["n"] > 0]
+    axis = alt.Scale(domain=[0, 1])
+    diag = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(color="#999", strokeDash=[4, 3]) \
+        .encode(x=alt.X("x:Q", title="mean forecast probability", scale=axis),
+                y=alt.Y("y:Q", title="observed frequency", scale=axis))
+    base = alt.Chart(r).encode(x="mean_predicted:Q", color=alt.Color("model:N", title="forecaster"))
+    rule = base.mark_rule().encode(y="lower:Q", y2="upper:Q")
+    pts = base.mark_point(filled=True).encode(
+        y="observed_frequency:Q", size=alt.Size("n:Q", title="forecasts in bin"),
+        tooltip=["model", "n", alt.Tooltip("mean_predicted:Q", format=".2f"),
+                 alt.Tooltip("observed_frequency:Q", format=".2f")])
+    return alt.layer(diag, rule, pts).properties(width=WIDTH + 60, height=WIDTH)

@@ -9,6 +9,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from dualthreat.report import charts as report_charts
 from dualthreat.report.charts import ALLY_COLORS, WIDTH
 
 VERDICT_COLORS = alt.Scale(domain=["supported", "contradicted", "inconclusive", "untestable", "error"],
@@ -81,21 +82,8 @@ def episode_forecasts(rows: list[dict], directions: list[str]) -> dict[str, Any]
 
 
 def reliability(tables: dict[str, list[dict]]) -> dict[str, Any]:
-    """Reliability diagram: observed frequency (with its interval) against the mean forecast probability, per
-    bin, for each model; the diagonal is perfect calibration."""
-    frames = [pd.DataFrame(rows).assign(model=name) for name, rows in tables.items() if rows]
-    r = pd.concat(frames, ignore_index=True)
-    r = r[r["n"] > 0]
-    diag = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(color="#999", strokeDash=[4, 3]) \
-        .encode(x=alt.X("x:Q", title="mean forecast probability", scale=alt.Scale(domain=[0, 1])),
-                y=alt.Y("y:Q", title="observed frequency", scale=alt.Scale(domain=[0, 1])))
-    base = alt.Chart(r).encode(x="mean_predicted:Q", color=alt.Color("model:N"))
-    rule = base.mark_rule().encode(y="lower:Q", y2="upper:Q")
-    pts = base.mark_point(filled=True).encode(
-        y="observed_frequency:Q", size=alt.Size("n:Q", title="forecasts in bin"),
-        tooltip=["model", "n", alt.Tooltip("mean_predicted:Q", format=".2f"),
-                 alt.Tooltip("observed_frequency:Q", format=".2f")])
-    return spec(alt.layer(diag, rule, pts).properties(width=WIDTH + 60, height=WIDTH))
+    """The report's reliability diagram (:func:`dualthreat.report.charts.reliability`), as a spec."""
+    return spec(report_charts.reliability(tables))
 
 
 def scenario_threats(rows: list[dict]) -> dict[str, Any]:

@@ -152,7 +152,7 @@ def overview(request: Request, at: str | None = None, smoothed: str | None = Non
                 "months": d.months_,
                 "charts": [("threat-matrix", "The 2x2 threat matrix of each ally over time "
                             f"({'smoothed' if smooth else 'filtered'}, 90% bands)",
-                            report_charts.threat_matrix(threats, smoothed=smooth).to_dict())]}
+                            report_charts.threat_matrix(threats, smoothed=smooth, scale=d.model_.scale_label_).to_dict())]}
 
     return _render(request, "overview.html.j2", "overview", context)
 

@@ -353,8 +353,7 @@ class Dashboard:
 
     @property
     def scale(self) -> str:
-        ref = self.model_.reference
-        return f"z vs {str(ref[0])[:4]}-{str(ref[1])[:4]}"
+        return self.model_.scale_label_
 
     def indicators(self, ally: str, level: str, source: str) -> list[dict]:
         """What feeds one component: every indicator with its table, scale, coverage, weight and sources."""
