@@ -167,3 +167,99 @@ def test_named_series_agree_with_the_measures() -> None:
 
 def load_theater_text(text: str):  # noqa: ANN201 - Theater
     return parse_theater(tomllib.loads(text), "edited.toml")
+
+
+# --------------------------------------------------------------------------------------------------
+# any theater: no theater in the code, Northeast Asia unchanged, the eastern flank end to end
+
+import ast  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+
+PACKAGE = Path(resources.files("dualthreat"))
+FIXTURES = Path(__file__).parent / "fixtures"
+# decision model: made theater-driven by the lead (the decision evaluation is being rewritten there)
+ALLOWED = {"model/decision.py", "evaluate/episodes.py", "evaluate/scoring.py"}
+
+
+def theater_codes() -> set[str]:
+    """Every state a packaged theater names: patron, allies, sources, and the actors and targets of indicators."""
+    codes: set[str] = set()
+    for name in packaged_theaters():
+        th = load_theater(name)
+        codes |= set(th.states) | {c for i in (*th.indicators, *th.backing) for c in (i.actor, i.target) if c}
+    return codes
+
+
+def code_literals(path: Path, codes: set[str]) -> list[str]:
+    """``line: literal`` for each string literal (docstrings and f-string parts included) naming a code."""
+    pattern = re.compile(rf"(?<![A-Za-z])({'|'.join(sorted(codes))})(?![A-Za-z])")
+    hits = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and pattern.search(node.value):
+            hits.append(f"{node.lineno}: {node.value[:70]!r}")
+    return hits
+
+
+def test_no_theater_country_code_in_the_package_code() -> None:
+    codes = theater_codes()
+    assert {"JPN", "KOR", "CHN", "PRK", "USA", "RUS", "BLR", "POL", "LTU"} <= codes
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel in ALLOWED:
+            continue
+        if hits := code_literals(path, codes):
+            found[rel] = hits
+    assert not found, "country codes of a theater in the package's Python code (move them to the theater file):\n" + \
+        "\n".join(f"{f}: {h}" for f, hs in found.items() for h in hs)
+
+
+def test_the_code_scan_finds_a_code() -> None:
+    """The scan above can fail: it sees a code in a literal, an f-string and a docstring, not in a name."""
+    src = FIXTURES.parent / "_scan_probe.py"
+    try:
+        src.write_text('"""Docstring on KOR."""\nx = "local_CHN"\ny = f"{x} JPN"\nPRK_ = 1\nz = "KORYO"\n', "utf-8")
+        hits = code_literals(src, {"KOR", "CHN", "JPN", "PRK"})
+    finally:
+        src.unlink()
+    assert [h.split(":")[0] for h in hits] == ["1", "2", "3"]
+
+
+def _close(a, b, where: str) -> None:
+    if isinstance(a, dict):
+        assert set(a) == set(b), f"{where}: keys differ: {sorted(set(a) ^ set(b))[:5]}"
+        for k in a:
+            _close(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), f"{where}: {len(a)} != {len(b)} items"
+        for i, (x, y) in enumerate(zip(a, b)):
+            _close(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert a is not None and b is not None and math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6), f"{where}: {a} != {b}"
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def test_northeast_asia_results_unchanged_by_the_theater_refactoring(default_store: Path) -> None:
+    """The default theater's matrices, components, mediator, posture, hypotheses (verdicts, estimates, periods),
+    home front, identity, triangle and report sentences as the code computed them before the theater
+    refactoring (tests/fixtures/make_northeast_asia_reference.py, run on main's code of then)."""
+    from dualthreat.store import Store
+
+    sys.path.insert(0, str(FIXTURES))
+    try:
+        import make_northeast_asia_reference as ref
+    finally:
+        sys.path.remove(str(FIXTURES))
+    pinned = FIXTURES / "northeast_asia_reference" / f"{ref.data_digest()}.json"
+    assert pinned.exists(), (f"no reference for this default dataset ({pinned.name}): pin one with the code of "
+                             "before the refactoring, as the script's docstring says")
+    expected = json.loads(pinned.read_text("utf-8"))
+    got = json.loads(json.dumps(ref.reference(Store(default_store))))
+    assert expected["counts"] == got["counts"]
+    assert {k: v["verdict"] for k, v in expected["hypotheses"].items()} == \
+        {k: v["verdict"] for k, v in got["hypotheses"].items()}
+    _close(expected, got, "reference")
