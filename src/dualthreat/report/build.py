@@ -63,6 +63,9 @@ def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
     return df[columns].replace({np.nan: None}).to_dict("records")
 
 
+SHORT_NAMES = {"United States": "US"}  # how a sentence names a state after "the", where it has a short form
+
+
 def _names(theater: Any) -> str:
     """The allies' names in a sentence: "Japan and South Korea"."""
     names = [theater.label(a) for a in theater.allies]
@@ -228,7 +231,8 @@ def domestic_section(domestic: Any, theater: Any) -> Section:
                          charts.yearly_lines(gap, "gap", "elite z minus public z", column="source")))
     protest = domestic.protest_
     status = protest["status"].dropna().unique() if "status" in protest else []
-    s.paragraphs.append(f"Protest against the {theater.label(theater.patron)} (CAMEO 14): "
+    patron = SHORT_NAMES.get(theater.label(theater.patron), theater.label(theater.patron))
+    s.paragraphs.append(f"Protest against the {patron} (CAMEO 14): "
                         + (status[0] if len(status) else "see the table") + ".")
     return s
 
