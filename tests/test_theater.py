@@ -263,3 +263,46 @@ def test_northeast_asia_results_unchanged_by_the_theater_refactoring(default_sto
     assert {k: v["verdict"] for k, v in expected["hypotheses"].items()} == \
         {k: v["verdict"] for k, v in got["hypotheses"].items()}
     _close(expected, got, "reference")
+
+
+def test_eastern_flank_report_both_allies_over_24_months(default_store: Path, tmp_path: Path) -> None:
+    """What `dualthreat run --theater eastern_flank` does, minus the slow parts: fit the second theater on the
+    default dataset, test hypotheses of both kinds, write its report; both allies' components are observed in
+    at least 24 months, and the report shows them side by side."""
+    from dualthreat.evaluate.hypotheses import REGISTRY, evaluate_hypotheses
+    from dualthreat.model import DualThreatModel
+    from dualthreat.report.build import build_report
+    from dualthreat.report.render import render_html
+    from dualthreat.store import Store
+
+    st, th = Store(default_store), load_theater("eastern_flank")
+    model = DualThreatModel(th).fit(st)
+    t = model.threats_[model.threats_.estimate == "filtered"]
+    months = t[t.n_obs > 0].groupby(["ally", "level", "source"]).month.nunique()
+    assert set(months.index) == set(th.components()) and months.min() >= 24, months
+    picked = [h for h in REGISTRY if h.id in ("H2", "H14")]
+    rows = {r["id"]: r for r in evaluate_hypotheses(st, model, registry=picked).to_records()}
+    assert rows["H2"]["verdict"] == "untestable" and "great_power_ally" in rows["H2"]["evidence"]
+    assert rows["H14"]["kind"] == "interval" and rows["H14"]["n"] >= 8  # about both allies: runs on the flank
+    report = build_report(st, model, None, None)
+    assert report.title == "dualthreat: Poland and Lithuania side by side (NATO eastern flank)"
+    latest = {(r["ally"], r["level"]) for r in report.sections[0].tables[0].rows}
+    assert latest == {(a, lvl) for a in ("POL", "LTU") for lvl in ("local", "systemic")}
+    text = " ".join(p for s in report.sections for p in s.paragraphs)
+    assert "Poland" in text and "Lithuania" in text and "Japan" not in text and "North Korea" not in text
+    assert "No coded decision episodes of Poland and Lithuania" in text  # a section without its data says so
+    out = tmp_path / "report-eastern_flank.html"
+    out.write_text(render_html(report), "utf-8")
+    assert out.stat().st_size > 10_000 and "Lithuania" in out.read_text("utf-8")
+
+
+def test_run_and_report_name_their_file_by_theater() -> None:
+    from dualthreat.cli.report import report_path
+
+    assert report_path(None, None) == Path("report.html") == report_path(None, "northeast_asia")
+    assert report_path(None, "eastern_flank") == Path("report-eastern_flank.html")
+    assert report_path(None, "my/baltic.toml") == Path("report-baltic.html")
+    assert report_path(Path("x.html"), "eastern_flank") == Path("x.html")
+    for command in ("run", "report", "build", "hypotheses", "serve"):
+        bad = cli(command, "--theater", "atlantis")
+        assert bad.exit_code == 2 and "nosuchtheater" in bad.message, (command, bad.stderr)

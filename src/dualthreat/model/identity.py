@@ -86,7 +86,7 @@ def identity_friction(store: Store, theater: Theater | None = None) -> pd.DataFr
     ident["dyad"] = [_dyad_of(a, c, theater) for a, c in zip(ident.actor, ident.counterpart)]
     for d in dyads:
         name = "-".join(d)
-        sub = ident[ident.dyad == d]
+        sub = ident[[x == d for x in ident.dyad]]
         for y in span:
             ids = sub[sub.year == y].episode_id.tolist()
             rows.append({"dyad": name, "year": y, "measure": "identity_episodes", "value": float(len(ids)),
