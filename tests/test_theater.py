@@ -74,6 +74,23 @@ BROKEN = {
     "bad_levels": (edit('levels = ["local", "systemic"]', 'levels = ["local"]'), "levels: must be"),
     "empty_allies": (edit('allies = ["JPN", "KOR"]', "allies = []"), "allies: must be a non-empty list"),
     "invalid_toml": (edit('name = "Northeast Asia"', 'name = "Northeast Asia'), "not valid TOML"),
+    # the sections that took the theater out of the Python code
+    "role_not_an_ally": (edit('great_power_ally = "JPN"', 'great_power_ally = "CHN"'),
+                         "hypotheses.great_power_ally: 'CHN' is not in allies"),
+    "same_ally_two_roles": (edit('client_ally = "KOR"', 'client_ally = "JPN"'),
+                            "hypotheses: great_power_ally and client_ally must be different allies"),
+    "unknown_hypotheses_key": (edit('client_ally = "KOR"', 'client_ally = "KOR"\nrival = "JPN"'),
+                               "hypotheses.rival: unknown key"),
+    "public_ally_not_listed": (edit('id = "genron_unfavorable_chn"\nally = "JPN"', 'id = "genron_unfavorable_chn"\nally = "CHN"'),
+                               "public[1].ally: 'CHN' is not in allies"),
+    "public_bad_pew_series": (edit('series = "pct_unfavorable"\nsign = 1\nbackfill', 'series = "pct_hostile"\nsign = 1\nbackfill'),
+                              "public[0].series: 'pct_hostile' is not a series of pew_favorability"),
+    "identity_bad_dyad": (edit('dyads = ["JPN-KOR",', 'dyads = ["JPN-KOREA",'),
+                          "identity.dyads[0]: 'KOREA' is not a known ISO3 country code"),
+    "identity_view_off_dyads": (edit('actor = "CHN"\ntarget = "JPN"\nseries = "genron', 'actor = "CHN"\ntarget = "USA"\nseries = "genron'),
+                                "identity.view[8].actor: CHN-USA is not one of identity.dyads"),
+    "elite_state_not_in_theater": (edit('state = "PRK"\ncategory', 'state = "RUS"\ncategory'),
+                                   "elite[0].state: 'RUS' is not a state of the theater"),
 }
 
 
