@@ -114,7 +114,7 @@ MUTATIONS = {
 }
 EXPECTED = {  # line: (field, reason) of the rejections above (row i is line i + 2)
     "icews-dyad-month": {3: ("event03", "-5 is a negative count"),
-                         4: ("source", "unknown Correlates of War letter code 'XYZ' (expected e.g. USA, ROK, GMY)"),
+                         4: ("source", "unknown Correlates of War letter code 'XYZ' (expected e.g. ROK, GMY, UKG)"),
                          5: ("month", "month 13 is not 1-12"), 6: ("year", "year 3019 is outside 1979-2100"),
                          7: ("target", "'JPN' is the same state as the source; a dyad joins two states"),
                          8: ("event20", "empty; a number is required"),

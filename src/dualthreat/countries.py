@@ -84,7 +84,7 @@ def by_cow_abb() -> dict[str, Country]:
     """Correlates of War letter codes (``stateabb``: ROK, GMY, UKG, ...) to countries, through their COW number.
 
     ``resources/cow_abbreviations.csv`` is the (stateabb, ccode) pairs of the COW state-system list (v2016),
-    written by ``scripts/build_default_dataset.py``. The letter codes are not ISO3: ROK is South Korea (KOR),
+    written by ``scripts/build_default_dataset.py``. The letter codes are not ISO3: ROK is South Korea,
     AUS is Austria (AUT), GMY is Germany (DEU).
     """
     text = resources.files("dualthreat").joinpath("resources/cow_abbreviations.csv").read_text("utf-8")

@@ -70,6 +70,49 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class PublicSeries:
+    """One poll series of the home front (``[[public]]``): where it is in the store, which way it points, and
+    what it measures."""
+
+    id: str
+    ally: str  # the surveyed public
+    target: str  # the country rated
+    table: str  # "indicators" (curated figures) or "pew_favorability" (Pew aggregates)
+    series: str  # indicators.series, or the pew_favorability column
+    sign: int  # +1: higher = more threat / more unfavourable (for the patron: warmer); -1 the reverse
+    note: str
+    backfill: str | None = None  # an indicators series of the same survey used for years the table lacks
+
+
+@dataclass(frozen=True)
+class EliteCategory:
+    """``[[elite]]``: the word-list category whose rate in an ally's UN General Debate statements is its
+    leaders' salience of a state, and how a sentence names that state."""
+
+    state: str
+    category: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PublicView:
+    """``[[identity.view]]``: a poll series of one public's view of another state, as reported."""
+
+    actor: str
+    target: str
+    series: str  # an indicators series, or "pew:<pew_favorability column>"
+    label: str
+
+
+# The roles of the paper's hypotheses (``[hypotheses]``): which ally each proposition is about.
+ROLES = {
+    "great_power_ally": "the ally the paper expects to follow its local threat from the great power (Japan)",
+    "client_ally": "the ally the paper expects to follow the client's threat, the great power entering through it "
+                   "(South Korea)",
+}
+
+
+@dataclass(frozen=True)
 class Theater:
     name: str
     patron: str
@@ -83,6 +126,15 @@ class Theater:
     client: str | None = None  # the source whose threat the mediator carries (North Korea)
     backer: str | None = None  # the source whose backing of the client the mediator weighs (China)
     description: str = ""
+    threat_label: str = ""  # how a sentence names the mediator's threat factor ("North Korean threat")
+    backing_label: str = ""  # and its backing factor ("China's backing of the North")
+    elite: tuple[EliteCategory, ...] = ()  # elite salience categories (home front)
+    public: tuple[PublicSeries, ...] = ()  # poll series (home front)
+    identity_dyads: tuple[tuple[str, str], ...] = ()  # dyads of the identity section
+    identity_views: tuple[PublicView, ...] = ()  # polls of one side's view of the other
+    roles: dict[str, str] = field(default_factory=dict)  # [hypotheses] roles: see ROLES
+    powers: tuple[str, ...] = ()  # [hypotheses] powers: other powers whose favourability is set against the patron's
+    affinity_series: str | None = None  # [hypotheses] affinity_series: the great-power ally's affinity with the other
 
     @property
     def great_power(self) -> str | None:
@@ -103,9 +155,32 @@ class Theater:
     def label(self, code: str) -> str:
         return self.labels.get(code, code)
 
+    def pair_label(self, a: str, b: str) -> str:
+        """How sentences name two states together: ``[labels] "A-B"`` if the file gives it (Northeast Asia:
+        "Japan-ROK"), else their two names joined by '-'."""
+        return self.labels.get(f"{a}-{b}") or f"{self.label(a)}-{self.label(b)}"
+
+    def role(self, name: str) -> str | None:
+        """The ally given the hypotheses' role ``name`` (see :data:`ROLES`), or None if the theater gives none."""
+        return self.roles.get(name)
+
+    @property
+    def other_ally(self) -> dict[str, str]:
+        """For a theater of two allies, each ally's other one (empty otherwise)."""
+        return {self.allies[0]: self.allies[1], self.allies[1]: self.allies[0]} if len(self.allies) == 2 else {}
+
+    @property
+    def mediator_text(self) -> tuple[str, str]:
+        """How sentences name the mediator's two factors: the client's threat and the backer's backing."""
+        client, backer = self.label(self.client or ""), self.label(self.backer or "")
+        return (self.threat_label or f"threat from {client}",
+                self.backing_label or f"{backer}'s backing of {client}")
+
 
 _TOP_KEYS = {"name", "patron", "allies", "sources", "levels", "labels", "indicator", "backing", "mediator",
-             "description"}
+             "description", "elite", "public", "identity", "hypotheses"}
+_PUBLIC_KEYS = {"id", "ally", "target", "table", "series", "sign", "note", "backfill"}
+_PUBLIC_TABLES = ("indicators", "pew_favorability")
 _IND_KEYS = {"id", "component", "table", "series", "actor", "target", "unit", "sign", "note", "start", "end",
              "transform"}
 _BACKING_KEYS = _IND_KEYS - {"component"}
@@ -222,8 +297,12 @@ def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
             raise _fail(file, f"{where}.component", f"source {source!r} is not in sources {list(groups['sources'])}")
         indicators.append(Indicator(raw["id"], ally, level, source, **_indicator_fields(file, where, raw)))
     mediator = data.get("mediator", {})
-    if not isinstance(mediator, dict) or set(mediator) - {"client", "backer"}:
-        raise _fail(file, "mediator", "must be a table with keys client and backer (threat sources)")
+    if not isinstance(mediator, dict) or set(mediator) - {"client", "backer", "threat_label", "backing_label"}:
+        raise _fail(file, "mediator", "must be a table with keys client and backer (threat sources), and "
+                    "optionally threat_label and backing_label")
+    for key in ("threat_label", "backing_label"):
+        if not isinstance(mediator.get(key, ""), str):
+            raise _fail(file, f"mediator.{key}", "must be a string")
     sources = groups["sources"]
     client = mediator.get("client", sources[-1])
     backer = mediator.get("backer", sources[0])
@@ -243,8 +322,112 @@ def parse_theater(data: dict[str, Any], file: str = "<theater>") -> Theater:
     backing = []
     for where, raw in _entries(file, data, "backing", _BACKING_KEYS, ("id", "table", "series"), ids):
         backing.append(Indicator(raw["id"], BACKING, BACKING, backer, **_indicator_fields(file, where, raw)))
+    states = (patron, *groups["allies"], *sources)
+    hyp = _hypotheses(file, data.get("hypotheses", {}), groups["allies"])
     return Theater(data["name"], patron, groups["allies"], groups["sources"], tuple(LEVELS), tuple(indicators),
-                   dict(labels), file, tuple(backing), client, backer, description)
+                   dict(labels), file, tuple(backing), client, backer, description,
+                   mediator.get("threat_label", ""), mediator.get("backing_label", ""),
+                   _elite(file, data.get("elite", []), states), _public(file, data.get("public", []), groups["allies"]),
+                   *_identity(file, data.get("identity", {})), **hyp)
+
+
+def _table_list(file: str, key: str, value: Any) -> list[tuple[str, dict[str, Any]]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _fail(file, key, f"must be an array of tables ([[{key}]])")
+    return [(f"{key}[{n}]", v) for n, v in enumerate(value)]
+
+
+def _strings(file: str, where: str, raw: dict[str, Any], required: tuple[str, ...], allowed: set[str]) -> None:
+    bad = set(raw) - allowed
+    if bad:
+        raise _fail(file, f"{where}.{sorted(bad)[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+    for k in required:
+        if not isinstance(raw.get(k), str) or not raw[k]:
+            raise _fail(file, f"{where}.{k}", "missing or not a string")
+
+
+def _elite(file: str, value: Any, states: tuple[str, ...]) -> tuple[EliteCategory, ...]:
+    """``[[elite]]``: state, word-list category, name in sentences."""
+    out = []
+    for where, raw in _table_list(file, "elite", value):
+        _strings(file, where, raw, ("state", "category", "name"), {"state", "category", "name"})
+        if raw["state"] not in states:
+            raise _fail(file, f"{where}.state", f"{raw['state']!r} is not a state of the theater {list(states)}")
+        out.append(EliteCategory(raw["state"], raw["category"], raw["name"]))
+    return tuple(out)
+
+
+def _public(file: str, value: Any, allies: tuple[str, ...]) -> tuple[PublicSeries, ...]:
+    """``[[public]]``: the home front's poll series."""
+    out = []
+    for where, raw in _table_list(file, "public", value):
+        _strings(file, where, raw, ("id", "ally", "target", "table", "series", "note"), _PUBLIC_KEYS)
+        if raw["ally"] not in allies:
+            raise _fail(file, f"{where}.ally", f"{raw['ally']!r} is not in allies {list(allies)}")
+        _country(file, f"{where}.target", raw["target"])
+        if raw["table"] not in _PUBLIC_TABLES:
+            raise _fail(file, f"{where}.table", f"{raw['table']!r} is not one of {list(_PUBLIC_TABLES)}")
+        named = NAMED_SERIES["pew_favorability"]
+        if raw["table"] == "pew_favorability" and raw["series"] not in named:
+            raise _fail(file, f"{where}.series", f"{raw['series']!r} is not a series of pew_favorability "
+                        f"(one of {', '.join(named)})")
+        sign = raw.get("sign", 1)
+        if isinstance(sign, bool) or sign not in (1, -1):
+            raise _fail(file, f"{where}.sign", f"{sign!r} must be 1 or -1")
+        backfill = raw.get("backfill")
+        if backfill is not None and not isinstance(backfill, str):
+            raise _fail(file, f"{where}.backfill", "must be a string (an indicators series)")
+        out.append(PublicSeries(raw["id"], raw["ally"], raw["target"], raw["table"], raw["series"], sign,
+                                raw["note"], backfill))
+    return tuple(out)
+
+
+def _identity(file: str, value: Any) -> tuple[tuple[tuple[str, str], ...], tuple[PublicView, ...]]:
+    """``[identity]``: ``dyads = ["AAA-BBB", ...]`` and ``[[identity.view]]`` poll series."""
+    if not isinstance(value, dict) or set(value) - {"dyads", "view"}:
+        raise _fail(file, "identity", "must be a table with keys dyads and view")
+    dyads = value.get("dyads", [])
+    if not isinstance(dyads, list):
+        raise _fail(file, "identity.dyads", "must be a list of \"AAA-BBB\" pairs")
+    pairs = []
+    for i, d in enumerate(dyads):
+        parts = d.split("-") if isinstance(d, str) else []
+        if len(parts) != 2:
+            raise _fail(file, f"identity.dyads[{i}]", f"{d!r} is not a pair AAA-BBB of ISO3 codes")
+        pairs.append((_country(file, f"identity.dyads[{i}]", parts[0]),
+                      _country(file, f"identity.dyads[{i}]", parts[1])))
+    views = []
+    for where, raw in _table_list(file, "identity.view", value.get("view", [])):
+        _strings(file, where, raw, ("actor", "target", "series", "label"), {"actor", "target", "series", "label"})
+        if not any({raw["actor"], raw["target"]} == set(d) for d in pairs):
+            raise _fail(file, f"{where}.actor", f"{raw['actor']}-{raw['target']} is not one of identity.dyads")
+        views.append(PublicView(raw["actor"], raw["target"], raw["series"], raw["label"]))
+    return tuple(pairs), tuple(views)
+
+
+def _hypotheses(file: str, value: Any, allies: tuple[str, ...]) -> dict[str, Any]:
+    """``[hypotheses]``: the roles of the paper's propositions (see :data:`ROLES`), ``powers`` and
+    ``affinity_series``."""
+    allowed = {*ROLES, "powers", "affinity_series"}
+    if not isinstance(value, dict) or set(value) - allowed:
+        bad = sorted(set(value) - allowed)[0] if isinstance(value, dict) else ""
+        raise _fail(file, f"hypotheses.{bad}".rstrip("."), f"unknown key (allowed: {', '.join(sorted(allowed))})")
+    roles = {}
+    for role in ROLES:
+        if role in value:
+            if value[role] not in allies:
+                raise _fail(file, f"hypotheses.{role}", f"{value[role]!r} is not in allies {list(allies)}")
+            roles[role] = value[role]
+    if len(set(roles.values())) < len(roles):
+        raise _fail(file, "hypotheses", "great_power_ally and client_ally must be different allies")
+    powers = value.get("powers", [])
+    if not isinstance(powers, list):
+        raise _fail(file, "hypotheses.powers", "must be a list of ISO3 codes")
+    powers = tuple(_country(file, f"hypotheses.powers[{i}]", p) for i, p in enumerate(powers))
+    affinity = value.get("affinity_series")
+    if affinity is not None and not isinstance(affinity, str):
+        raise _fail(file, "hypotheses.affinity_series", "must be a string (an indicators series)")
+    return {"roles": roles, "powers": powers, "affinity_series": affinity}
 
 
 def packaged_theaters() -> list[str]:

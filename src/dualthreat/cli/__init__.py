@@ -21,10 +21,10 @@ from dualthreat.cli import (
 )
 
 app = typer.Typer(
-    help="Measure the dual threat framework of Japanese and South Korean alliance thinking from cited data.\n\n"
+    help="Measure the dual threat framework of Japanese and South Korean alliance thinking (or of another theater) from cited data.\n\n"
          "Start with `dualthreat run`: it builds the store from the default dataset, fits the framework, tests "
          "the paper's hypotheses, forecasts the decision episodes and writes report.html. Then look closer: "
-         "`dualthreat threats`, `posture`, `hypotheses`, `triangle`, `domestic --ally KOR`; "
+         "`dualthreat threats`, `posture`, `hypotheses`, `triangle`, `domestic --ally ALLY`; "
          "`dualthreat data list` shows what the store holds and where it came from.",
     no_args_is_help=True,
     rich_markup_mode="markdown",

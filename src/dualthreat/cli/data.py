@@ -13,6 +13,7 @@ from dualthreat.cli.options import (
     FormatOpt,
     OutputFormat,
     StoreOpt,
+    TheaterOpt,
     emit,
     err_console,
     fail,
@@ -30,10 +31,12 @@ app.add_typer(data_app, name="data")
 def build(store: StoreOpt = None,
           data_dir: Annotated[Optional[Path], typer.Option("--data", help="Default-dataset folder (default: the "
                                                            "project's data/).")] = None,
-          fmt: FormatOpt = OutputFormat.table) -> None:
+          fmt: FormatOpt = OutputFormat.table, theater: TheaterOpt = None) -> None:
     """Load the default dataset (data/, derived from cited public sources) into the store.
 
-    Works offline and without ../shared. Running it again adds nothing.
+    Works offline and without ../shared. Running it again adds nothing. With --theater, also says which
+    tables the theater's indicators read and how many rows the store holds for each (every theater reads
+    the same default dataset).
     """
     from dualthreat.store import Store, StoreError
     from dualthreat.store.defaults import DefaultDataError
@@ -49,6 +52,16 @@ def build(store: StoreOpt = None,
     rows = [{"table": r.table, "rows": r.loaded, "added": r.added,
              "status": "already loaded" if r.already_loaded else "loaded"} for r in reports]
     emit(rows, fmt, title=f"Default dataset → {st.path}")
+    if theater is not None and fmt is OutputFormat.table:
+        from dualthreat.theater import load_theater
+
+        th = load_theater(theater)
+        held = {r["table"]: r["rows"] for r in st.summary()}
+        used: dict[str, int] = {}
+        for ind in (*th.indicators, *th.backing):
+            used[ind.table] = used.get(ind.table, 0) + 1
+        emit([{"table": t, "indicators": n, "rows in the store": held.get(t, 0)} for t, n in sorted(used.items())],
+             fmt, title=f"Theater {th.name}: the tables its indicators read")
 
 
 @app.command()

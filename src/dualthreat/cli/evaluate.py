@@ -12,6 +12,7 @@ from dualthreat.cli.options import (
     FormatOpt,
     OutputFormat,
     StoreOpt,
+    TheaterOpt,
     console,
     emit,
     err_console,
@@ -27,22 +28,27 @@ app = typer.Typer()
 @app.command()
 def hypotheses(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table,
                only: Annotated[Optional[str], typer.Option("--id", help="Only this hypothesis (e.g. H3).",
-                                                           show_default=False)] = None) -> None:
+                                                           show_default=False)] = None,
+               theater: TheaterOpt = None) -> None:
     """Every proposition of the paper tested against the record: estimate, 90% interval, verdict, N.
 
     Each row has a kind: interval (estimate, 90% interval, p-value and its Benjamini-Hochberg q-value over all
     interval tests), descriptive (counts of coded records), untestable (with the data it needs) or error.
     Verdicts: supported or contradicted (the interval on one side of the claim, at least 8 cases, q <= 0.10;
     a claim of no effect by an equivalence test), inconclusive, untestable. `periods` repeats each test on
-    1996-2015 and 2016 on. See docs/hypotheses.md.
+    1996-2015 and 2016 on. With --theater, the propositions about an ally the theater gives no role
+    ([hypotheses] in its file) are untestable. See docs/hypotheses.md and docs/theaters.md.
     """
     from dualthreat.evaluate.hypotheses import evaluate_hypotheses
+    from dualthreat.model import DualThreatModel
     from dualthreat.store import Store, StoreError
+    from dualthreat.theater import load_theater
 
     try:
         with _progress() as progress:
             progress.add_task("testing the hypotheses", total=None)
-            table = evaluate_hypotheses(Store(store))
+            model = None if theater is None else DualThreatModel(load_theater(theater)).fit(Store(store))
+            table = evaluate_hypotheses(Store(store), model)
             results = table.to_records()
     except StoreError as exc:
         _fail(str(exc))

@@ -30,7 +30,7 @@ app = typer.Typer()
 def _register(app: typer.Typer) -> None:
     @app.command()
     def domestic(
-        ally: Annotated[Optional[str], typer.Option("--ally", help="JPN or KOR (default: every ally).",
+        ally: Annotated[Optional[str], typer.Option("--ally", help="An ally of the theater (default: every ally).",
                                                     show_default=False)] = None,
         wordlist: Annotated[str, typer.Option("--wordlist", help="Word list (packaged name or TOML file).")
                             ] = "salience_v1",
@@ -112,20 +112,24 @@ def _register(app: typer.Typer) -> None:
 
     @app.command()
     def identity(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table,
-                 dyad: Annotated[Optional[str], typer.Option("--dyad", help="JPN-KOR, JPN-CHN or KOR-CHN.",
-                                                             show_default=False)] = None) -> None:
+                 dyad: Annotated[Optional[str], typer.Option("--dyad", help="A dyad of the theater's [identity] "
+                                                             "(e.g. the two allies, A-B).", show_default=False)] = None,
+                 theater: TheaterOpt = None) -> None:
         """Identity friction: history and identity disputes (coded episodes; CAMEO 11/12 disapprove/reject
-        events when loaded) and public views of the other side, for Japan-ROK, Japan-China and ROK-China."""
+        events when loaded) and public views of the other side, for the theater's dyads (Japan-ROK, Japan-China
+        and ROK-China in Northeast Asia)."""
         from dualthreat.model.identity import identity_episodes, identity_friction
+        from dualthreat.theater import load_theater
 
         st, StoreError = _store(store)
+        th = load_theater(theater)
         try:
-            f, e = identity_friction(st), identity_episodes(st)
+            f, e = identity_friction(st, th), identity_episodes(st, theater=th)
         except StoreError as exc:
             _fail(str(exc), 2)
         if dyad:
             f = f[f.dyad == dyad.upper()]
-            e = e[e.dyad == dyad.upper()]
+            e = e[e.dyad == dyad.upper()] if len(e) else e
         if fmt is OutputFormat.json:
             _json({"friction": records(f), "identity_episodes": records(e)})
             return

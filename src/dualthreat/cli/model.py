@@ -106,8 +106,8 @@ def posture(
 ) -> None:
     """Each ally's position between the patron and China, per year, with 90% intervals.
 
-    UN ideal-point distance (Bailey-Strezhnev-Voeten), UNGA vote agreement and Cohen's kappa with the USA
-    and with China, the alignment gap, and the alliance's regional/global scope from the coded episodes.
+    UN ideal-point distance (Bailey-Strezhnev-Voeten), UNGA vote agreement and Cohen's kappa with the patron
+    and with the great power (the US and China in Northeast Asia), the alignment gap, and the alliance's regional/global scope from the coded episodes.
     """
     from dualthreat.model.posture import posture as posture_table
     from dualthreat.store import Store, StoreError

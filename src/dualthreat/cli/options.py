@@ -163,7 +163,7 @@ def date(value: Optional[str]) -> Optional[str]:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD, e.g. 2016-01-06)") from None
 
 
-AllyOpt = Annotated[Optional[str], typer.Option("--ally", help="Only this ally (e.g. JPN or KOR).", show_default=False)]
+AllyOpt = Annotated[Optional[str], typer.Option("--ally", help="Only this ally of the theater.", show_default=False)]
 FromOpt = Annotated[Optional[str], typer.Option("--from", help="First month, YYYY-MM.", callback=month,
                                                 show_default=False)]
 ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last month, YYYY-MM.", callback=month, show_default=False)]

@@ -11,6 +11,7 @@ import typer
 from dualthreat.cli.options import (
     OutputFormat,
     StoreOpt,
+    TheaterOpt,
     console,
     emit,
     err_console,
@@ -28,7 +29,20 @@ class ReportFormat(str, enum.Enum):
     md = "md"
 
 
-def write_report(store: Optional[str], out: Path, fmt: ReportFormat, with_episodes: bool = True):  # noqa: ANN201
+def report_path(out: Optional[Path], theater: Optional[str]) -> Path:
+    """Where the report goes: ``--out`` if given, else ``report.html`` for the default theater and
+    ``report-<theater>.html`` for another (the packaged name, or the theater file's name without ``.toml``), so
+    that it never overwrites the Northeast Asia report."""
+    if out is not None:
+        return out
+    from dualthreat.theater import DEFAULT_THEATER
+
+    stem = DEFAULT_THEATER if theater is None else Path(theater).stem
+    return Path("report.html") if stem == DEFAULT_THEATER else Path(f"report-{stem}.html")
+
+
+def write_report(store: Optional[str], out: Path, fmt: ReportFormat, with_episodes: bool = True,
+                 theater: Optional[str] = None):  # noqa: ANN201
     """Fit everything and write the report (see :func:`dualthreat.report.build.make_report`)."""
     from dualthreat.report.build import make_report
     from dualthreat.report.render import render_html, render_markdown
@@ -41,7 +55,10 @@ def write_report(store: Optional[str], out: Path, fmt: ReportFormat, with_episod
         def step(what: str) -> None:
             progress.update(task, completed=next(steps), description=what)
 
-        model, hyps, evaluation, report = make_report(Store(store), with_episodes, step)
+        from dualthreat.theater import load_theater
+
+        model, hyps, evaluation, report = make_report(Store(store), with_episodes, step,
+                                                      theater=load_theater(theater))
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt is ReportFormat.md:
             render_markdown(report, out)
@@ -51,32 +68,38 @@ def write_report(store: Optional[str], out: Path, fmt: ReportFormat, with_episod
     return model, hyps, evaluation, report
 
 
+OutOpt = Annotated[Optional[Path], typer.Option("--out", "--output", "-o", help="Where to write the report (default: "
+                                                "report.html; report-THEATER.html for a theater other than "
+                                                "northeast_asia).", show_default=False)]
+
+
 @app.command()
 def report(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the report.")] = Path("report.html"),
+    out: OutOpt = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html: one self-contained file that works "
                                               "offline; md: Markdown with SVG charts in <name>_files/.")]
     = ReportFormat.html,
     episodes: Annotated[bool, typer.Option("--episodes/--no-episodes", help="Include the out-of-time episode "
                                            "forecasts (about a minute).")] = True,
     store: StoreOpt = None,
+    theater: TheaterOpt = None,
 ) -> None:
-    """Write the comparative report of Japan and South Korea, section by section as in the paper."""
+    """Write the comparative report of the theater's allies (Japan and South Korea by default), section by
+    section as in the paper."""
     from dualthreat.store import StoreError
 
+    out = report_path(out, theater)
     try:
-        write_report(store, out, fmt, episodes)
+        write_report(store, out, fmt, episodes, theater)
     except StoreError as exc:
         _fail(str(exc))
     console.print(f"report written to [bold]{out}[/bold]")
 
 
 @app.command()
-def run(store: StoreOpt = None,
-        out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the report.")] = Path("report.html"),
-        ) -> None:
-    """The main job: build the store from the default dataset, fit the framework, test the hypotheses,
-    forecast the episodes, write the report and print a summary."""
+def run(store: StoreOpt = None, out: OutOpt = None, theater: TheaterOpt = None) -> None:
+    """The main job: build the store from the default dataset, fit the framework of the theater (default:
+    northeast_asia), test the hypotheses, forecast the episodes, write the report and print a summary."""
     from dualthreat.store import Store, StoreError
     from dualthreat.store.defaults import DefaultDataError
     from dualthreat.store.defaults import build as build_default
@@ -87,7 +110,8 @@ def run(store: StoreOpt = None,
             reports = build_default(Store(store))
         err_console.print(f"store {Store(store).path}: {sum(r.added for r in reports)} rows added, "
                           f"{sum(r.loaded for r in reports)} in the default dataset", markup=False, highlight=False)
-        model, hyps, evaluation, rep = write_report(store, out, ReportFormat.html)
+        out = report_path(out, theater)
+        model, hyps, evaluation, rep = write_report(store, out, ReportFormat.html, theater=theater)
     except (DefaultDataError, StoreError) as exc:
         _fail(str(exc))
     th = model.theater_

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from dualthreat.cli.options import StoreOpt, err_console, fail, open_store, progress
+from dualthreat.cli.options import StoreOpt, TheaterOpt, err_console, fail, open_store, progress
 
 app = typer.Typer()
 
@@ -20,9 +20,7 @@ def serve(
     = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)] = 8000,
     store: StoreOpt = None,
-    theater: Annotated[Optional[str], typer.Option("--theater", help="A packaged theater's name (default: "
-                                                   "northeast_asia) or a theater .toml file.",
-                                                   show_default=False)] = None,
+    theater: TheaterOpt = None,
     episodes: Annotated[bool, typer.Option("--episodes/--no-episodes", help="Forecast the decision episodes out "
                                            "of time (in the background, about a minute).")] = True,
 ) -> None:

@@ -52,7 +52,7 @@ def _register(app: typer.Typer) -> None:
                                             "call), votes, ideal_points, events.")] = "auto",
         view: Annotated[str, typer.Option("--view", help="summary (balance per period; in table format also "
                                           "the triads), triads or ties.")] = "summary",
-        triad: Annotated[Optional[list[str]], typer.Option("--triad", help="Only this triad, e.g. USA-JPN-KOR "
+        triad: Annotated[Optional[list[str]], typer.Option("--triad", help="Only this triad, e.g. PATRON-ALLY-ALLY in the theater's codes "
                                                            "(repeatable).", show_default=False)] = None,
         start: Annotated[Optional[str], typer.Option("--from", help="First period (YYYY or YYYY-MM).",
                                                      callback=period, show_default=False)] = None,

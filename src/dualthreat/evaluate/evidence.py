@@ -18,7 +18,16 @@ import pandas as pd
 from dualthreat.model import DualThreatModel
 from dualthreat.store import Store
 
-COMPONENTS = ["local_CHN", "local_PRK", "systemic_CHN", "systemic_PRK"]
+
+def components(theater: Any) -> list[str]:
+    """The panel's threat columns, ``<level>_<source>``, of a theater (local China, ... in Northeast Asia)."""
+    return [f"{level}_{source}" for level in theater.levels for source in theater.sources]
+
+
+def episodes_of(episodes: pd.DataFrame, theater: Any) -> pd.DataFrame:
+    """The coded episodes whose actor is an ally of the theater, or a joint act of its allies (``A-B``)."""
+    allies = set(theater.allies)
+    return episodes[[set(str(a).split("-")) <= allies for a in episodes.actor]].copy()
 
 
 class Evidence:
@@ -48,7 +57,8 @@ class Evidence:
         annual = t.groupby(["ally", "year", "level", "source"])["mean"].mean().reset_index()
         annual["component"] = annual["level"] + "_" + annual["source"]
         panel = annual.pivot_table(index=["ally", "year"], columns="component", values="mean").reset_index()
-        for c in COMPONENTS:
+        cols = components(self.theater)
+        for c in cols:
             if c not in panel:
                 panel[c] = np.nan
         m = model.mediator_[model.mediator_.estimate == "filtered"].copy()
@@ -61,12 +71,14 @@ class Evidence:
         last_month = t["month"].max()
         if not last_month.endswith("-12"):
             panel = panel[panel.year < int(last_month[:4])]
-        panel["local"] = panel[["local_CHN", "local_PRK"]].mean(axis=1)
-        panel["systemic"] = panel[["systemic_CHN", "systemic_PRK"]].mean(axis=1)
-        panel["china"] = panel[["local_CHN", "systemic_CHN"]].mean(axis=1)
-        panel["total"] = panel[COMPONENTS].mean(axis=1)
+        th = self.theater
+        for level in th.levels:  # "local", "systemic": the mean over the sources
+            panel[level] = panel[[f"{level}_{s}" for s in th.sources]].mean(axis=1)
+        # the great power's threat (the backer's: China's), the mean of its components at both levels
+        panel["great_power"] = panel[[f"{level}_{th.great_power}" for level in th.levels]].mean(axis=1)
+        panel["total"] = panel[cols].mean(axis=1)
         self.panel = panel.sort_values(["ally", "year"]).reset_index(drop=True)
-        eps = store.query("SELECT * FROM episodes ORDER BY date").to_pandas()
+        eps = episodes_of(store.query("SELECT * FROM episodes ORDER BY date").to_pandas(), th)
         eps["year"] = pd.to_datetime(eps["date"]).dt.year
         self._episodes = eps
 
@@ -120,11 +132,12 @@ class Evidence:
         allies = list(p.ally.unique())
         if len(allies) < 2:
             return True
-        base = p[p.ally == allies[0]].set_index("year")[["systemic_CHN", "systemic_PRK"]]
+        systemic = [f"systemic_{s}" for s in self.theater.sources]
+        base = p[p.ally == allies[0]].set_index("year")[systemic]
         for a in allies[1:]:
-            other = p[p.ally == a].set_index("year")[["systemic_CHN", "systemic_PRK"]]
+            other = p[p.ally == a].set_index("year")[systemic]
             both = base.merge(other, left_index=True, right_index=True, suffixes=("", "_b")).dropna()
-            for c in ("systemic_CHN", "systemic_PRK"):
+            for c in systemic:
                 if not np.allclose(both[c], both[c + "_b"], atol=1e-9, rtol=0):
                     return False
         return True

@@ -11,9 +11,14 @@ operationalisation are in ``docs/hypotheses.md``.
 
 Time-series tests use first differences of annual values (Δalignment on Δthreat), to avoid the spurious
 correlation of trending levels, with Newey-West or Driscoll-Kraay errors (:mod:`.regression`). Alignment is
-the ally's UN ideal-point distance to China minus its distance to the USA (Bailey, Strezhnev & Voeten 2017):
-higher means closer to the US relative to China. Threats are the annual means of the filtered components.
+the ally's UN ideal-point distance to the great power (China) minus its distance to the patron (the US)
+(Bailey, Strezhnev & Voeten 2017): higher means closer to the patron relative to the great power. Threats are the annual means of the filtered components.
 Claims of "no effect" are tested for equivalence within ``EQUIVALENCE_MARGIN`` standard deviations (TOST).
+
+The tests are written in the theater's roles, never in country codes: the great power (``[mediator] backer``,
+China) and its client (North Korea), and the two allies of the paper's comparison (``[hypotheses]
+great_power_ally``, Japan, and ``client_ally``, South Korea; :data:`dualthreat.theater.ROLES`). A theater that
+does not give a role a test needs makes that test ``untestable``, saying what it needs.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from dualthreat.evaluate import hypotheses_home as home
+from dualthreat.evaluate.hypotheses_home import missing_role
 from dualthreat.evaluate.evidence import Evidence, years_text
 from dualthreat.evaluate.regression import nan_estimate, ols
 from dualthreat.evaluate.results import (Finding, HypothesisTable, Part, assemble, descriptive_finding,
@@ -61,6 +67,14 @@ class Hypothesis:
 
 
 # ------------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _sql_list(codes: Sequence[str]) -> str:
+    return ", ".join("?" * len(codes))
+
+
+# ------------------------------------------------------------------------------------------------------
 # threats and alignment
 
 
@@ -69,8 +83,8 @@ def h1(ev: Evidence) -> Finding:
         return untestable(
             "ally-specific systemic indicators (each ally's own polls on China's power and military as a threat, "
             "its own elite salience of China's rise), so that Japan's and Korea's systemic components differ",
-            coverage="JPN and KOR: the two systemic components are the same series",
-            evidence="Japan's and Korea's systemic components are the same series (the theater feeds both from the "
+            coverage=f"{' and '.join(ev.theater.allies)}: the systemic components are the same series",
+            evidence="The allies' systemic components are the same series (the theater feeds both from the "
                      "same material indicators), so a systemic effect cannot be told apart from any shock common to "
                      "both allies' UN voting: β(local) − β(systemic) is not identified.")
     d = ev.diffs(None, ["local", "systemic"])
@@ -90,116 +104,150 @@ def h1(ev: Evidence) -> Finding:
 
 
 def h2(ev: Evidence) -> Finding:
-    d = ev.diffs("JPN", ["local_CHN", "local_PRK"])
-    fit = ols(d, "alignment", ["local_CHN", "local_PRK"])
-    e = fit.combination({"local_CHN": 1, "local_PRK": -1}) if fit else nan_estimate(len(d))
+    if (miss := missing_role(ev, "great_power_ally")) is not None:
+        return miss
+    th = ev.theater
+    ally, gp, cl = th.role("great_power_ally"), th.great_power, th.client
+    lg, lc = f"local_{gp}", f"local_{cl}"
+    d = ev.diffs(ally, [lg, lc])
+    fit = ols(d, "alignment", [lg, lc])
+    e = fit.combination({lg: 1, lc: -1}) if fit else nan_estimate(len(d))
     post = (d["year"] >= POST_2010).astype(float)
-    fit2 = ols(d, "alignment", ["local_CHN", "local_PRK"], interactions={"local_CHN_post": d["local_CHN"] * post})
-    e2 = fit2.combination({"local_CHN_post": 1}) if fit2 else nan_estimate(len(d))
+    fit2 = ols(d, "alignment", [lg, lc], interactions={f"{lg}_post": d[lg] * post})
+    e2 = fit2.combination({f"{lg}_post": 1}) if fit2 else nan_estimate(len(d))
     return interval_finding(
-        [Part("β(local CHN) − β(local PRK)", e, POSITIVE),
-         Part(f"β(local CHN) since {POST_2010} − before", e2, POSITIVE)], f"JPN, {years_text(d)}",
-        f"β(local CHN) − β(local PRK) = {interval_text(e)}; the China slope since {POST_2010} minus before: "
-        f"{interval_text(e2)}.",
-        f"Δalignment ~ Δlocal_CHN + Δlocal_PRK (JPN), HAC(2): contrast > 0; and with Δlocal_CHN × (year ≥ "
+        [Part(f"β(local {gp}) − β(local {cl})", e, POSITIVE),
+         Part(f"β(local {gp}) since {POST_2010} − before", e2, POSITIVE)], f"{ally}, {years_text(d)}",
+        f"β(local {gp}) − β(local {cl}) = {interval_text(e)}; the {th.label(gp)} slope since {POST_2010} minus "
+        f"before: {interval_text(e2)}.",
+        f"Δalignment ~ Δ{lg} + Δ{lc} ({ally}), HAC(2): contrast > 0; and with Δ{lg} × (year ≥ "
         f"{POST_2010}): interaction > 0")
 
 
 def h3(ev: Evidence) -> Finding:
-    d = ev.diffs("KOR", ["local_PRK", "local_CHN"])
-    fit = ols(d, "alignment", ["local_PRK", "local_CHN"])
-    e = fit.combination({"local_PRK": 1}) if fit else nan_estimate(len(d))
-    eq = fit.combination({"local_CHN": 1}, scale=fit.standard_scale()) if fit else nan_estimate(len(d))
+    if (miss := missing_role(ev, "client_ally")) is not None:
+        return miss
+    th = ev.theater
+    ally, gp, cl = th.role("client_ally"), th.great_power, th.client
+    lg, lc = f"local_{gp}", f"local_{cl}"
+    d = ev.diffs(ally, [lc, lg])
+    fit = ols(d, "alignment", [lc, lg])
+    e = fit.combination({lc: 1}) if fit else nan_estimate(len(d))
+    eq = fit.combination({lg: 1}, scale=fit.standard_scale()) if fit else nan_estimate(len(d))
     return interval_finding(
-        [Part("β(local PRK)", e, POSITIVE),
-         Part("β(local CHN), standardised", eq, equivalence(EQUIVALENCE_MARGIN))], f"KOR, {years_text(d)}",
-        f"β(local PRK) = {interval_text(e)}; China's direct effect, standardised, {interval_text(eq)} against an "
-        f"equivalence margin of ±{EQUIVALENCE_MARGIN} SD.",
-        f"Δalignment ~ Δlocal_PRK + Δlocal_CHN (KOR), HAC(2); β_PRK > 0 and |β_CHN| < {EQUIVALENCE_MARGIN} SD "
+        [Part(f"β(local {cl})", e, POSITIVE),
+         Part(f"β(local {gp}), standardised", eq, equivalence(EQUIVALENCE_MARGIN))], f"{ally}, {years_text(d)}",
+        f"β(local {cl}) = {interval_text(e)}; {th.label(gp)}'s direct effect, standardised, {interval_text(eq)} "
+        f"against an equivalence margin of ±{EQUIVALENCE_MARGIN} SD.",
+        f"Δalignment ~ Δ{lc} + Δ{lg} ({ally}), HAC(2); β_{cl} > 0 and |β_{gp}| < {EQUIVALENCE_MARGIN} SD "
         "(TOST)")
 
 
 def h4(ev: Evidence) -> Finding:
-    d = ev.diffs(None, ["mediator", "local_PRK"])
-    d = d[d.ally.isin(["KOR", "JPN"])]
-    inter = {f"{c}_{a}": d[c] * (d["ally"] == a) for c in ("mediator", "local_PRK") for a in ("KOR", "JPN")}
+    if (miss := missing_role(ev, "client_ally", "great_power_ally")) is not None:
+        return miss
+    th = ev.theater
+    k, j, lc = th.role("client_ally"), th.role("great_power_ally"), f"local_{th.client}"
+    d = ev.diffs(None, ["mediator", lc])
+    d = d[d.ally.isin([k, j])]
+    inter = {f"{c}_{a}": d[c] * (d["ally"] == a) for c in ("mediator", lc) for a in (k, j)}
     fit = ols(d, "alignment", [], fixed_effects=True, interactions=inter) if d.ally.nunique() == 2 else None
     if fit is None:
-        e, eq = nan_estimate(len(d)), nan_estimate(int((d.ally == "JPN").sum()))
-        kor = jpn = np.nan
+        e, eq = nan_estimate(len(d)), nan_estimate(int((d.ally == j).sum()))
+        b_k = b_j = np.nan
     else:
-        e = fit.combination({"mediator_KOR": 1, "mediator_JPN": -1})
-        j = d[d.ally == "JPN"]
-        scale = float(j["mediator"].std(ddof=1) / j["alignment"].std(ddof=1))
-        eq = dataclasses.replace(fit.combination({"mediator_JPN": 1}, scale={"mediator_JPN": scale}), n=len(j))
-        kor, jpn = fit.coef("mediator_KOR"), fit.coef("mediator_JPN")
+        e = fit.combination({f"mediator_{k}": 1, f"mediator_{j}": -1})
+        jd = d[d.ally == j]
+        scale = float(jd["mediator"].std(ddof=1) / jd["alignment"].std(ddof=1))
+        eq = dataclasses.replace(fit.combination({f"mediator_{j}": 1}, scale={f"mediator_{j}": scale}), n=len(jd))
+        b_k, b_j = fit.coef(f"mediator_{k}"), fit.coef(f"mediator_{j}")
+    name_k, name_j = th.label(k), th.label(j)
     return interval_finding(
-        [Part("β(mediator, KOR) − β(mediator, JPN)", e, POSITIVE),
-         Part("β(mediator, JPN), standardised", eq, equivalence(EQUIVALENCE_MARGIN))],
-        f"KOR and JPN, {years_text(d)}, annual first differences",
-        f"Korea's mediator effect minus Japan's: {interval_text(e)} (Korea {fmt(kor)}, Japan {fmt(jpn)}); Japan's, "
-        f"standardised: {interval_text(eq)} against ±{EQUIVALENCE_MARGIN} SD.",
-        "Δalignment ~ ally FE + Δmediator and Δlocal_PRK with a slope per ally, Driscoll-Kraay(2); "
-        f"β_KOR − β_JPN > 0 and |β_JPN| < {EQUIVALENCE_MARGIN} SD (TOST)")
+        [Part(f"β(mediator, {k}) − β(mediator, {j})", e, POSITIVE),
+         Part(f"β(mediator, {j}), standardised", eq, equivalence(EQUIVALENCE_MARGIN))],
+        f"{k} and {j}, {years_text(d)}, annual first differences",
+        f"{name_k}'s mediator effect minus {name_j}'s: {interval_text(e)} ({name_k} {fmt(b_k)}, {name_j} "
+        f"{fmt(b_j)}); {name_j}'s, standardised: {interval_text(eq)} against ±{EQUIVALENCE_MARGIN} SD.",
+        f"Δalignment ~ ally FE + Δmediator and Δ{lc} with a slope per ally, Driscoll-Kraay(2); "
+        f"β_{k} − β_{j} > 0 and |β_{j}| < {EQUIVALENCE_MARGIN} SD (TOST)")
 
 
 def h6(ev: Evidence) -> Finding:
-    eps = ev.episodes[(ev.episodes.direction == "hedge") & (ev.episodes.counterpart == "CHN")]
+    th = ev.theater
+    gp, name = th.great_power, th.label(th.great_power or "")
+    eps = ev.episodes[(ev.episodes.direction == "hedge") & (ev.episodes.counterpart == gp)]
+    if ev.episodes.empty:
+        return untestable(f"coded decisions of the theater's allies, among them rapprochements ('hedge') with "
+                          f"{name}", coverage=f"no coded episodes of {', '.join(th.allies)}")
     changes = []
     for e in eps.itertuples():
-        if e.actor not in ev.theater.allies:
+        if e.actor not in th.allies:
             continue
         d = pd.Timestamp(e.date)
-        before = ev.threat_at(e.actor, "local_CHN", d - pd.DateOffset(months=1))
-        after = ev.threat_at(e.actor, "local_CHN", d + pd.DateOffset(months=12))
+        before = ev.threat_at(e.actor, f"local_{gp}", d - pd.DateOffset(months=1))
+        after = ev.threat_at(e.actor, f"local_{gp}", d + pd.DateOffset(months=12))
         if np.isfinite(before) and np.isfinite(after):
             changes.append(after - before)
     est = mean_interval(changes)
     return interval_finding(
-        [Part("mean change of T[local, CHN]", est, non_inferiority(EQUIVALENCE_MARGIN))],
-        f"{est.n} coded 'hedge' decisions toward China (JPN, KOR)",
-        f"Local China threat 12 months after each rapprochement minus 1 month before: mean {interval_text(est)} "
+        [Part(f"mean change of T[local, {gp}]", est, non_inferiority(EQUIVALENCE_MARGIN))],
+        f"{est.n} coded 'hedge' decisions toward {name} ({', '.join(th.allies)})",
+        f"Local {name} threat 12 months after each rapprochement minus 1 month before: mean {interval_text(est)} "
         f"over {est.n} episodes, in reference SDs (no fall means above −{EQUIVALENCE_MARGIN}).",
-        f"paired change of T[ally, local, CHN] around 'hedge' episodes toward China; non-inferiority, mean > "
+        f"paired change of T[ally, local, {gp}] around 'hedge' episodes toward {name}; non-inferiority, mean > "
         f"−{EQUIVALENCE_MARGIN} SD")
 
 
 def h7(ev: Evidence) -> Finding:
     from dualthreat.model.posture import episode_scope
 
+    if (miss := missing_role(ev, "great_power_ally", "client_ally")) is not None:
+        return miss
+    th = ev.theater
+    ja, ka = th.role("great_power_ally"), th.role("client_ally")
     s = episode_scope(ev.store)
     s = ev.keep(s.assign(year=pd.to_datetime(s["date"]).dt.year))
+    s = s[s.ally.isin(th.allies)]
     last = s.groupby("ally").last()
-    if not {"JPN", "KOR"} <= set(last.index):
+    if not {ja, ka} <= set(last.index):
         return untestable("coded alliance-scope decisions of both allies in the period",
                           coverage=f"{len(s)} coded alliance-scope decisions")
-    j, k = last.loc["JPN"], last.loc["KOR"]
+    j, k = last.loc[ja], last.loc[ka]
     value = float(j.regional - k.regional)
+    name_j, name_k = th.label(ja), th.label(ka)
     return descriptive_finding(
-        [Part("regional scope, Japan − Korea (latest coding)", record(value, len(s)), POSITIVE)],
+        [Part(f"regional scope, {name_j} − {name_k} (latest coding)", record(value, len(s)), POSITIVE)],
         f"{len(s)} coded alliance-scope decisions",
-        f"Latest coded scope: Japan regional={int(j.regional)} global={int(j['global'])} ({j.episode_id}); Korea "
-        f"regional={int(k.regional)} global={int(k['global'])} ({k.episode_id}): difference {fmt(value)}. "
+        f"Latest coded scope: {name_j} regional={int(j.regional)} global={int(j['global'])} ({j.episode_id}); "
+        f"{name_k} regional={int(k.regional)} global={int(k['global'])} ({k.episode_id}): difference {fmt(value)}. "
         "Descriptive: the coded record, no sampling interval.",
         "the scope coding of the alliance-scope episodes (resources/episode_scope.csv)",
         "at least 8 coded alliance-scope decisions (statements and agreements on the alliances' reach)")
 
 
 def h10(ev: Evidence) -> Finding:
-    spend = ev.store.query("SELECT year, share_gdp FROM military_spending WHERE iso3 = 'JPN'").to_pandas()
-    p = ev.panel[ev.panel.ally == "JPN"].merge(spend, on="year", how="inner")
-    d = ev.diffs("JPN", ["local_CHN"], y="share_gdp", panel=p)
-    fit = ols(d, "share_gdp", ["local_CHN"])
-    e = fit.combination({"local_CHN": 1}) if fit else nan_estimate(len(d))
+    if (miss := missing_role(ev, "great_power_ally")) is not None:
+        return miss
+    th = ev.theater
+    ally, gp = th.role("great_power_ally"), th.great_power
+    lg = f"local_{gp}"
+    spend = ev.store.query("SELECT year, share_gdp FROM military_spending WHERE iso3 = ?", [ally]).to_pandas()
+    p = ev.panel[ev.panel.ally == ally].merge(spend, on="year", how="inner")
+    d = ev.diffs(ally, [lg], y="share_gdp", panel=p)
+    fit = ols(d, "share_gdp", [lg])
+    e = fit.combination({lg: 1}) if fit else nan_estimate(len(d))
     return interval_finding(
-        [Part("β(local CHN)", e, POSITIVE)], f"JPN, {years_text(d)}; SIPRI military burden",
-        f"β(local CHN) on Japan's military spending (% of GDP, annual change) = {interval_text(e)} percentage "
-        "points per reference SD.", "Δ(military burden) ~ Δlocal_CHN (JPN), HAC(2); β > 0")
+        [Part(f"β(local {gp})", e, POSITIVE)], f"{ally}, {years_text(d)}; SIPRI military burden",
+        f"β(local {gp}) on {th.label(ally)}'s military spending (% of GDP, annual change) = {interval_text(e)} "
+        "percentage points per reference SD.", f"Δ(military burden) ~ Δ{lg} ({ally}), HAC(2); β > 0")
 
 
 def h11(ev: Evidence) -> Finding:
-    eps = ev.episodes[(ev.episodes.actor == "KOR") & ev.episodes.domain.isin(PROVOKING_DOMAINS)]
-    vals = [(e.episode_id, e.direction, ev.mediator_at("KOR", e.date)) for e in eps.itertuples()]
+    if (miss := missing_role(ev, "client_ally")) is not None:
+        return miss
+    ally = ev.theater.role("client_ally")
+    eps = ev.episodes[(ev.episodes.actor == ally) & ev.episodes.domain.isin(PROVOKING_DOMAINS)]
+    vals = [(e.episode_id, e.direction, ev.mediator_at(ally, e.date)) for e in eps.itertuples()]
     vals = [v for v in vals if np.isfinite(v[2])]
     toward = [v for _, d, v in vals if d == "toward_us"]
     other = [v for _, d, v in vals if d != "toward_us"]
@@ -217,8 +265,10 @@ def h11(ev: Evidence) -> Finding:
 
 
 def h13(ev: Evidence) -> Finding:
+    if (miss := missing_role(ev, "great_power_ally", "client_ally")) is not None:
+        return miss
     eps = ev.episodes[ev.episodes.domain == "economic_alignment"]
-    j, k = eps[eps.actor == "JPN"], eps[eps.actor == "KOR"]
+    j, k = eps[eps.actor == ev.theater.role("great_power_ally")], eps[eps.actor == ev.theater.role("client_ally")]
     if j.empty or k.empty:
         return untestable("economic-alignment decisions of both allies in the period",
                           coverage=f"{len(eps)} coded economic-alignment decisions")
@@ -239,7 +289,7 @@ def h14(ev: Evidence) -> Finding:
     fit = ols(d, "alignment", ["total"], fixed_effects=True)
     e = fit.combination({"total": 1}) if fit else nan_estimate(len(d))
     return interval_finding(
-        [Part("β(threat)", e, POSITIVE)], f"JPN and KOR, {years_text(d)}",
+        [Part("β(threat)", e, POSITIVE)], f"{' and '.join(ev.theater.allies)}, {years_text(d)}",
         f"β(mean of the four threat components) on the alignment gap = {interval_text(e)}. The part on party "
         "platforms is not tested (no party-platform data).",
         "Δalignment ~ Δthreat + ally FE, Driscoll-Kraay(2); β > 0",
@@ -247,20 +297,30 @@ def h14(ev: Evidence) -> Finding:
 
 
 def h17(ev: Evidence) -> Finding:
+    if (miss := missing_role(ev, "client_ally")) is not None:
+        return miss
+    th = ev.theater
+    ally, patron = th.role("client_ally"), th.patron
+    if not th.powers:
+        return untestable("the other major powers whose favourability the public sets against the patron's "
+                          "([hypotheses] powers in the theater file)", coverage=f"theater {th.name}: no powers")
+    targets = [patron, *th.powers]
     pew = ev.store.query("SELECT wave AS year, target, pct_favorable FROM pew_favorability WHERE respondent_iso3 = "
-                         "'KOR' AND quality_flag IS NULL AND target IN ('USA', 'CHN', 'JPN', 'RUS')").to_pandas()
+                         f"? AND quality_flag IS NULL AND target IN ({_sql_list(targets)})",
+                         [ally, *targets]).to_pandas()
     w = ev.keep(pew).pivot_table(index="year", columns="target", values="pct_favorable")
-    others = [c for c in ("CHN", "JPN", "RUS") if c in w.columns]
-    if "USA" not in w.columns or not others:
-        return untestable("Pew favourability of the US and other powers among South Koreans in the period")
-    diff = (w["USA"] - w[others].max(axis=1)).dropna()
+    others = [c for c in th.powers if c in w.columns]
+    if patron not in w.columns or not others:
+        return untestable(f"Pew favourability of the patron and other powers among the public of {th.label(ally)} "
+                          "in the period")
+    diff = (w[patron] - w[others].max(axis=1)).dropna()
     e = mean_interval(diff)
     return interval_finding(
         [Part("%fav(US) − max %fav(other)", e, POSITIVE)],
         f"Pew waves {years_text(diff.reset_index())} (2013 China item excluded)",
         f"Favourable view of the US minus the most favourably viewed other power: {interval_text(e)} points; the "
         f"US first in {int((diff > 0).sum())} of {e.n} waves. The 'future partner' and 'unequal' parts need other "
-        "poll items.", "mean over waves of %fav(US) − max %fav(CHN, JPN, RUS); > 0",
+        "poll items.", f"mean over waves of %fav(US) − max %fav({', '.join(th.powers)}); > 0",
         "poll items on the preferred future partner and on the equality of the relationship (e.g. Asan)")
 
 
@@ -295,19 +355,22 @@ def h20(ev: Evidence) -> Finding:
 
 
 def h21(ev: Evidence) -> Finding:
+    th = ev.theater
+    pair, cl = list(th.allies[:2]), th.client
     coop = ev.triangle().cooperation_[["year", "vote_kappa"]].dropna()
-    shared = ev.panel[ev.panel.ally.isin(["JPN", "KOR"])].groupby("year")["local_PRK"].mean()
-    p = coop.merge(shared.rename("shared_prk").reset_index(), on="year").assign(ally="JPN-KOR")
-    d = ev.diffs("JPN-KOR", ["shared_prk"], y="vote_kappa", panel=p)
+    shared = ev.panel[ev.panel.ally.isin(pair)].groupby("year")[f"local_{cl}"].mean()
+    p = coop.merge(shared.rename("shared_prk").reset_index(), on="year").assign(ally="-".join(pair))
+    d = ev.diffs("-".join(pair), ["shared_prk"], y="vote_kappa", panel=p)
     fit = ols(d, "vote_kappa", ["shared_prk"])
     e = fit.combination({"shared_prk": 1}) if fit else nan_estimate(len(d))
     return interval_finding(
         [Part("β(shared North Korean threat)", e, POSITIVE)], f"Japan-ROK UN vote kappa, {years_text(d)}",
         f"Japan-ROK cooperation (UN vote kappa, annual change) on the mean local North Korean threat to the two: "
         f"{interval_text(e)} per reference SD. The encirclement part (China's hostility toward the three) is not "
-        "tested.", "Δkappa(JPN, KOR) ~ Δ mean(T[JPN, local, PRK], T[KOR, local, PRK]), HAC(2); β > 0",
-        "event data (CHN→USA/JPN/KOR material conflict, e.g. ICEWS or GDELT) against trilateral steps, for the "
-        "encirclement part")
+        "tested.", f"Δkappa({', '.join(pair)}) ~ Δ mean({', '.join(f'T[{a}, local, {cl}]' for a in pair)}), HAC(2); "
+        "β > 0",
+        f"event data ({th.great_power}→{'/'.join([th.patron, *pair])} material conflict, e.g. ICEWS or GDELT) against "
+        "trilateral steps, for the encirclement part")
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -323,8 +386,11 @@ def _wave_changes(values: pd.DataFrame, col: str) -> pd.DataFrame:
 def h23(ev: Evidence) -> Finding:
     from dualthreat.model.mediator import backing_by_year
 
-    pew = ev.store.query("SELECT wave AS year, pct_favorable FROM pew_favorability WHERE respondent_iso3 = 'KOR' "
-                         "AND target = 'CHN' AND quality_flag IS NULL AND pct_favorable IS NOT NULL").to_pandas()
+    if (miss := missing_role(ev, "client_ally")) is not None:
+        return miss
+    pew = ev.store.query("SELECT wave AS year, pct_favorable FROM pew_favorability WHERE respondent_iso3 = ? "
+                         "AND target = ? AND quality_flag IS NULL AND pct_favorable IS NOT NULL",
+                         [ev.theater.role("client_ally"), ev.theater.great_power]).to_pandas()
     b = backing_by_year(ev.model.backing_)  # the model's latent backing of Pyongyang, as of its data
     # Pew fieldwork is in spring, a year's UN votes end in December: the wave is set against the year before
     m = pew.merge(b.assign(year=b["year"] + 1)[["year", "backing"]], on="year").dropna()
@@ -336,18 +402,26 @@ def h23(ev: Evidence) -> Finding:
         f"Correlation of the change in South Koreans' favourable view of China between consecutive Pew waves with "
         f"the change in China's UN closeness to North Korea the year before each wave: r = {interval_text(e)} "
         f"over {e.n} changes (the claim expects r < 0).",
-        "Pearson r (Fisher z interval) of changes between consecutive waves: %fav(CHN) among Koreans against "
-        "China's backing of the DPRK in the year before the wave; r < 0",
+        f"Pearson r (Fisher z interval) of changes between consecutive waves: %fav({ev.theater.great_power}) among "
+        f"the public of {ev.theater.role('client_ally')} against the backing of {ev.theater.client} in the year "
+        "before the wave; r < 0",
         "a yearly Korean poll item on China's role in reunification (e.g. KINU unification survey)")
 
 
 def h24(ev: Evidence) -> Finding:
+    if (miss := missing_role(ev, "great_power_ally", "client_ally")) is not None:
+        return miss
+    th = ev.theater
+    if th.affinity_series is None:
+        return untestable("a poll series of the great-power ally's affinity with the other ally ([hypotheses] "
+                          "affinity_series in the theater file)", coverage=f"theater {th.name}: no affinity_series")
+    ja, ka = th.role("great_power_ally"), th.role("client_ally")
     aff = ev.store.query(
-        "SELECT year(end_date) AS year, avg(value) AS affinity FROM indicators WHERE series = "
-        "'cabinet_office_affinity' AND actor = 'JPN' AND target = 'KOR' AND status <> 'preliminary' "
-        "GROUP BY ALL").to_pandas()
-    p = ev.panel[ev.panel.ally == "JPN"][["year", "local_CHN", "local_PRK"]].copy()
-    p["external"] = p[["local_CHN", "local_PRK"]].mean(axis=1)
+        "SELECT year(end_date) AS year, avg(value) AS affinity FROM indicators WHERE series = ? AND actor = ? AND "
+        "target = ? AND status <> 'preliminary' GROUP BY ALL", [th.affinity_series, ja, ka]).to_pandas()
+    local = [f"local_{s}" for s in (th.great_power, th.client)]
+    p = ev.panel[ev.panel.ally == ja][["year", *local]].copy()
+    p["external"] = p[local].mean(axis=1)
     m = aff.merge(p[["year", "external"]], on="year").dropna()
     ch = ev.keep(_wave_changes(m, "affinity").merge(_wave_changes(m, "external")[["year", "d_external"]],
                                                      on="year"))
@@ -358,8 +432,8 @@ def h24(ev: Evidence) -> Finding:
         f"Correlation of the change in Japanese affinity with South Korea (Cabinet Office) between consecutive "
         f"surveys with the change in Japan's local threat (China and North Korea) over the same span: r = "
         f"{interval_text(e)} over {e.n} changes (the claim expects r > 0).",
-        "Pearson r (Fisher z interval) of changes between consecutive surveys, affinity JPN→KOR against the mean "
-        "local threat to Japan; r > 0",
+        f"Pearson r (Fisher z interval) of changes between consecutive surveys, affinity {ja}→{ka} against the mean "
+        f"local threat to {th.label(ja)}; r > 0",
         "an elite-level yearly measure of each government's stance toward the other (e.g. coded leader "
         "statements), and a yearly Korean poll of views of Japan, for the elite level and the Korean side")
 
@@ -403,7 +477,7 @@ REGISTRY: tuple[Hypothesis, ...] = (
     Hypothesis("H12", "Chinese pressure on Seoul over alliance choices backfires: it raises South Korean support for "
                "the alliance.",
                _untestable("dated Chinese pressure events toward South Korea (event data, CAMEO 17x coercion "
-                           "CHN→KOR, e.g. 2016-2017 THAAD retaliation) and a yearly series of South Korean support "
+                           "from China toward South Korea, e.g. 2016-2017 THAAD retaliation) and a yearly series of South Korean support "
                            "for the alliance (the curated data hold 2019-2020 and bounds only)"),
                uses_model=False, splits=False),
     Hypothesis("H13", "In economic order-building Japan sides with US-led institutions (TPP) and shuns China-led "
@@ -413,8 +487,8 @@ REGISTRY: tuple[Hypothesis, ...] = (
     Hypothesis("H15", home.CLAIM_15, home.h15, uses_model=False, splits=False),
     Hypothesis("H16", "In Japan, local base opposition (Okinawa) persists regardless of national security "
                "consensus.",
-               _untestable("protest events against the US in Japan (event data: CAMEO root 14, actor JPN, target "
-                           "USA, geolocated to Okinawa), loaded with `dualthreat ingest gdelt` or `fetch gdelt`"),
+               _untestable("protest events against the US in Japan (event data: CAMEO root 14, Japanese actors, "
+                           "US target, geolocated to Okinawa), loaded with `dualthreat ingest gdelt` or `fetch gdelt`"),
                uses_model=False, splits=False),
     Hypothesis("H17", "South Koreans view the US most favourably of the major powers (and prefer it to China as a "
                "future partner, while seeing the relationship as unequal).", h17, uses_model=False),

@@ -1,9 +1,10 @@
 """Tests of the propositions that rest on texts and on the home front: H8 and H22 (positions in the UN
 General Debate speeches, word list ``positions_v1``), H15 (elite-public gap) and H18 (Cha's quasi-alliance).
 
-H8 compares Japan's and Korea's statements of the same year (years since 1991, when both Koreas joined the
-UN): a t interval over the yearly differences. H22 follows Japan alone over time: the yearly change of its
-liberal-values and partner vocabulary against the change of its China threat.
+H8 compares Japan's and Korea's statements of the same year (the theater's ``great_power_ally`` and
+``client_ally``; years since 1991, when both Koreas joined the UN): a t interval over the yearly differences.
+H22 follows Japan alone over time: the yearly change of its liberal-values and partner vocabulary against the
+change of its China threat (the great power's).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dualthreat.evaluate.evidence import Evidence, years_text
+from dualthreat.theater import ROLES
 from dualthreat.evaluate.regression import nan_estimate, ols
 from dualthreat.evaluate.results import Finding, Part, fmt, interval_finding, interval_text, untestable
 from dualthreat.stats import NEGATIVE, POSITIVE, Estimate, mean_interval, pooled_correlation, se_from_interval
@@ -27,13 +29,24 @@ CLAIM_22 = ("Japan sees China as a rival for leadership in Asia and stresses sha
             "other partners (India, Australia).")
 
 
+def missing_role(ev: Evidence, *names: str) -> Finding | None:
+    """``untestable`` when the theater gives none of the roles ``names`` needs (see :data:`ROLES`), else None."""
+    absent = [n for n in names if ev.theater.role(n) is None]
+    if not absent:
+        return None
+    return untestable("; ".join(f"{ROLES[n]}, named by [hypotheses] {n} in the theater file" for n in absent),
+                      coverage=f"theater {ev.theater.name}: no {', '.join(absent)}")
+
+
 def speech_rates(ev: Evidence, category: str) -> pd.DataFrame:
     """Rate per 1,000 words of a ``positions_v1`` category, per year (rows, in the window) and ally (columns)."""
     from dualthreat.measure.text import score_texts
 
+    allies = list(ev.theater.allies)
+
     def score() -> pd.DataFrame:
-        texts = ev.store.query("SELECT iso3, year, text FROM speeches WHERE iso3 IN ('JPN', 'KOR') AND year >= ?",
-                               [FIRST_YEAR]).to_pandas()
+        texts = ev.store.query(f"SELECT iso3, year, text FROM speeches WHERE iso3 IN ({', '.join('?' * len(allies))})"
+                               " AND year >= ?", [*allies, FIRST_YEAR]).to_pandas()
         return score_texts(texts, ["iso3", "year"], WORDLIST)
 
     scored = ev.cached(f"speeches:{WORDLIST}", score)
@@ -42,35 +55,45 @@ def speech_rates(ev: Evidence, category: str) -> pd.DataFrame:
 
 
 def h8(ev: Evidence) -> Finding:
+    if (miss := missing_role(ev, "great_power_ally", "client_ally")) is not None:
+        return miss
+    j, k = ev.theater.role("great_power_ally"), ev.theater.role("client_ally")
     r = speech_rates(ev, "regional_disputes")
-    if not {"JPN", "KOR"} <= set(r.columns):
+    if not {j, k} <= set(r.columns):
         return untestable("UN General Debate statements of both allies in the period")
-    e = mean_interval(r["JPN"] - r["KOR"])
-    zero_kor = int((r["KOR"] == 0).sum())
+    e = mean_interval(r[j] - r[k])
+    zero_kor = int((r[k] == 0).sum())
+    name_j, name_k = ev.theater.label(j), ev.theater.label(k)
     return interval_finding(
-        [Part("rate JPN − KOR", e, POSITIVE)],
+        [Part(f"rate {j} − {k}", e, POSITIVE)],
         f"UN General Debate statements {int(r.index.min())}-{int(r.index.max())}, both allies",
-        f"Mentions of the South China Sea, Taiwan and freedom of navigation per 1,000 words, Japan minus Korea, "
-        f"same year: {interval_text(e)}; Korea never mentions them in {zero_kor} of {len(r)} years ({WORDLIST}).",
-        f"paired yearly difference of {WORDLIST}:regional_disputes rates, JPN − KOR; > 0")
+        f"Mentions of the South China Sea, Taiwan and freedom of navigation per 1,000 words, {name_j} minus "
+        f"{name_k}, same year: {interval_text(e)}; {name_k} never mentions them in {zero_kor} of {len(r)} years "
+        f"({WORDLIST}).",
+        f"paired yearly difference of {WORDLIST}:regional_disputes rates, {j} − {k}; > 0")
 
 
 def h22(ev: Evidence) -> Finding:
+    if (miss := missing_role(ev, "great_power_ally")) is not None:
+        return miss
+    th = ev.theater
+    j, gp = th.role("great_power_ally"), th.great_power
+    name, gp_name = th.label(j), th.label(gp)
     v, p = speech_rates(ev.within(None, None), "values"), speech_rates(ev.within(None, None), "partners")
-    if "JPN" not in v.columns:
-        return untestable("Japan's UN General Debate statements")
-    stress = v["JPN"].add(p.get("JPN", 0), fill_value=0).rename("stress").reset_index()
-    panel = ev.panel[ev.panel.ally == "JPN"][["ally", "year", "china"]].merge(stress, on="year")
-    d = ev.diffs("JPN", ["china"], y="stress", panel=panel)
-    fit = ols(d, "stress", ["china"])
-    e = fit.combination({"china": 1}) if fit else nan_estimate(len(d))
+    if j not in v.columns:
+        return untestable(f"{name}'s UN General Debate statements")
+    stress = v[j].add(p.get(j, 0), fill_value=0).rename("stress").reset_index()
+    panel = ev.panel[ev.panel.ally == j][["ally", "year", "great_power"]].merge(stress, on="year")
+    d = ev.diffs(j, ["great_power"], y="stress", panel=panel)
+    fit = ols(d, "stress", ["great_power"])
+    e = fit.combination({"great_power": 1}) if fit else nan_estimate(len(d))
     return interval_finding(
-        [Part("β(China threat)", e, POSITIVE)], f"JPN, UN General Debate statements, changes {years_text(d)}",
-        f"Yearly change in Japan's liberal-values and India/Australia mentions per 1,000 words on the change in "
-        f"its China threat (mean of the local and systemic China components): {interval_text(e)} per reference "
-        f"SD (mean rate {fmt(float(panel['stress'].mean()))}). The 'rival for leadership' part is not measured by "
-        "a word count.",
-        f"Δ({WORDLIST}:values+partners rate, JPN) ~ Δ mean(T[JPN, local, CHN], T[JPN, systemic, CHN]), HAC(2); "
+        [Part(f"β({gp_name} threat)", e, POSITIVE)], f"{j}, UN General Debate statements, changes {years_text(d)}",
+        f"Yearly change in {name}'s liberal-values and India/Australia mentions per 1,000 words on the change in "
+        f"its {gp_name} threat (mean of the local and systemic {gp_name} components): {interval_text(e)} per "
+        f"reference SD (mean rate {fmt(float(panel['stress'].mean()))}). The 'rival for leadership' part is not "
+        "measured by a word count.",
+        f"Δ({WORDLIST}:values+partners rate, {j}) ~ Δ mean(T[{j}, local, {gp}], T[{j}, systemic, {gp}]), HAC(2); "
         "β > 0")
 
 

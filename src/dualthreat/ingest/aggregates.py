@@ -71,7 +71,7 @@ def cow_letters(rec: Record, col: str) -> str:
     assert value is not None
     found = countries.by_cow_abb().get(value)
     if found is None:
-        raise RowError(col, f"unknown Correlates of War letter code {value[:20]!r} (expected e.g. USA, ROK, GMY)")
+        raise RowError(col, f"unknown Correlates of War letter code {value[:20]!r} (expected e.g. ROK, GMY, UKG)")
     return found.code
 
 

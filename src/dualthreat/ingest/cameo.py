@@ -54,39 +54,15 @@ CAMEO_REGIONS = {
     "NAF", "NMR", "PGS", "SCN", "SAM", "SAS", "SEA", "SAF", "WAF", "WST",
 }
 
-# ICEWS names countries in words; these are the spellings that differ from the GeoNames names used by
-# dualthreat's country table (resources/countries.csv).
-ICEWS_ALIASES = {
-    "Congo": "COG",
-    "Republic of Congo": "COG",
-    "Democratic Republic of Congo": "COD",
-    "Cote d'Ivoire": "CIV",
-    "Czech Republic": "CZE",
-    "Holy See": "VAT",
-    "Moldova, Republic of": "MDA",
-    "Occupied Palestinian Territory": "PSE",
-    "Russian Federation": "RUS",
-    "Timor-Leste": "TLS",
-    "the former Yugoslav Republic of Macedonia": "MKD",
-    "Macedonia": "MKD",
-    "Iran, Islamic Republic of": "IRN",
-    "Syrian Arab Republic": "SYR",
-    "Tanzania, United Republic of": "TZA",
-    "Lao People's Democratic Republic": "LAO",
-    "Viet Nam": "VNM",
-    "Korea, Republic of": "KOR",
-    "Korea, Democratic People's Republic of": "PRK",
-    "Venezuela, Bolivarian Republic of": "VEN",
-    "Bolivia, Plurinational State of": "BOL",
-    "Micronesia, Federated States of": "FSM",
-    "Libyan Arab Jamahiriya": "LBY",
-    "Brunei Darussalam": "BRN",
-    "Burma": "MMR",
-    "Swaziland": "SWZ",
-    "Cape Verde": "CPV",
-    "Kosovo": "XKX",
-    "United States of America": "USA",
-}
+# ICEWS names countries in words; the spellings that differ from the GeoNames names used by dualthreat's
+# country table (resources/countries.csv) are in resources/icews_country_aliases.csv.
+
+
+@cache
+def icews_aliases() -> dict[str, str]:
+    """ICEWS country name -> ISO3 for the spellings that differ (``resources/icews_country_aliases.csv``)."""
+    return {r["name"]: r["iso3"] for r in _read("icews_country_aliases.csv")}
+
 
 
 def _read(name: str) -> list[dict[str, str]]:
@@ -112,7 +88,7 @@ def icews_countries() -> dict[str, str]:
     from dualthreat import countries
 
     out = {c.name: c.code for c in countries.countries() if c.iso}
-    out.update(ICEWS_ALIASES)
+    out.update(icews_aliases())
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from dualthreat import countries
 from dualthreat.ingest.base import Format, Record, RowError, choice, country, date, number, parse_month, text
 from dualthreat.ingest.periods import PERIOD_TYPES, period_bounds
 
@@ -103,7 +104,16 @@ INDICATORS = Format(
 DIRECTIONS = ("toward_us", "toward_china", "hedge", "japan_rok_up", "japan_rok_down", "autonomy", "constrained")
 DOMAINS = ("alliance_scope", "alliance_contribution", "missile_defense", "economic_alignment", "china_policy",
            "dprk_policy", "japan_rok_cooperation", "domestic_constraint", "identity_history")
-ACTORS = ("JPN", "KOR", "JPN-KOR")
+
+
+def _actor(rec: Record) -> str:
+    """The deciding state: an ally's ISO3 code, or two joined by '-' for a joint act of two allies."""
+    value = text(rec, "actor")
+    assert value is not None
+    parts = value.split("-")
+    if len(parts) > 2 or not all(countries.is_known(p) for p in parts):
+        raise RowError("actor", f"{value[:40]!r} is not an ISO3 country code, or two joined by '-' (a joint act)")
+    return value
 
 
 def _episode_date(rec: Record) -> tuple[Any, str]:
@@ -124,7 +134,7 @@ def _episode(rec: Record) -> dict[str, Any]:
         "episode_id": episode_id,
         "date": when,
         "date_precision": precision,
-        "actor": choice(rec, "actor", ACTORS),
+        "actor": _actor(rec),
         "counterpart": country(rec, "counterpart", aggregates=True),
         "domain": choice(rec, "domain", DOMAINS),
         "decision": text(rec, "decision"),

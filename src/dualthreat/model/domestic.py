@@ -5,7 +5,7 @@
 * ``elite_``: per ally, year and word-list category (china, north_korea, united_states, threat,
   missile_nuclear, alliance): matches, words, rate per 1,000 words with a 90% interval, from the ally's UN
   General Debate statements (:mod:`dualthreat.measure.text`, word list ``salience_v1`` by default);
-* ``public_``: per ally, target and year, each poll series in ``PUBLIC_SERIES`` (value, its sampling
+* ``public_``: per ally, target and year, each poll series of the theater's ``[[public]]`` (value, its sampling
   interval where the sample size is known, its z-score) and their ``composite``;
 * ``gap_``: per ally, threat source and year where both exist, ``elite_z - public_z`` (both standardised over
   the years they share); ``gap_summary_``: per ally and source, the years with both and the correlation of
@@ -15,76 +15,22 @@
   material conflict toward the patron (CAMEO 14-20, of which protest is one root), marked as such; otherwise a
   row saying that event data are needed.
 
-Which poll series measure what, and why, is in ``PUBLIC_SERIES`` and docs/triangle-and-home-front.md.
+Which poll series measure what, and which word-list category is the elite salience of which state, is in the
+theater file (``[[public]]``, ``[[elite]]``; see docs/theaters.md) and docs/triangle-and-home-front.md.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from dualthreat.measure.text import DEFAULT_WORDLIST, load_wordlist, score_texts
 from dualthreat.store import Store
-from dualthreat.theater import Theater, load_theater
+from dualthreat.theater import PublicSeries, Theater, load_theater  # PublicSeries: a [[public]] entry
 
 Z90 = 1.6448536269514722
 MIN_SERIES_YEARS = 3  # a poll series needs this many years to be standardised
 MIN_GAP_YEARS = 3  # years with both elite and public measures needed for a gap
-
-# which word-list category is the elite salience of which threat source
-ELITE_CATEGORY = {"CHN": "china", "PRK": "north_korea", "USA": "united_states"}
-
-
-@dataclass(frozen=True)
-class PublicSeries:
-    """One poll series: where it is in the store, which way it points, and what it measures."""
-
-    id: str
-    ally: str  # the surveyed public
-    target: str  # the country rated
-    table: str  # "indicators" (curated figures) or "pew_favorability" (Pew aggregates)
-    series: str  # indicators.series, or the pew_favorability column
-    sign: int  # +1: higher = more threat / more unfavourable (for the USA: warmer); -1 the reverse
-    note: str
-    backfill: str | None = None  # an indicators series of the same survey used for years the table lacks
-
-
-PUBLIC_SERIES: tuple[PublicSeries, ...] = (
-    # Japan's public on China
-    PublicSeries("pew_unfavorable_chn", "JPN", "CHN", "pew_favorability", "pct_unfavorable", +1,
-                 "Pew Global Attitudes: % unfavourable to China (aggregates; 2013 item flagged and dropped; "
-                 "published toplines backfill missing waves)", backfill="pew_unfavorable"),
-    PublicSeries("genron_unfavorable_chn", "JPN", "CHN", "indicators", "genron_unfavorable", +1,
-                 "Genron NPO joint poll: % with a bad impression of China"),
-    PublicSeries("cabinet_office_no_affinity_chn", "JPN", "CHN", "indicators", "cabinet_office_no_affinity", +1,
-                 "Cabinet Office survey on diplomacy: % feeling no affinity with China"),
-    # South Korea's public on China
-    PublicSeries("pew_unfavorable_chn", "KOR", "CHN", "pew_favorability", "pct_unfavorable", +1,
-                 "Pew Global Attitudes: % unfavourable to China (aggregates; 2013 item flagged and dropped; "
-                 "published toplines backfill missing waves)", backfill="pew_unfavorable"),
-    PublicSeries("asan_favorability_chn", "KOR", "CHN", "indicators", "asan_favorability", -1,
-                 "Asan Institute: favourability of China, 0-10 (monthly polls averaged per year)"),
-    PublicSeries("friendly_toward_china", "KOR", "CHN", "indicators", "kor_friendly_toward_china", -1,
-                 "Chosun Ilbo-SNU: % friendly toward China"),
-    # South Korea's public on North Korea: every series has fewer than 3 years (kept so that the output says so)
-    PublicSeries("asan_favorability_prk", "KOR", "PRK", "indicators", "asan_favorability", -1,
-                 "Asan Institute: favourability of North Korea, 0-10"),
-    PublicSeries("snu_thermometer_prk", "KOR", "PRK", "indicators", "snu_feeling_thermometer", -1,
-                 "SNU feeling thermometer toward North Korea, 0-100"),
-    PublicSeries("most_threatening_prk", "KOR", "PRK", "indicators", "kor_most_threatening_country", +1,
-                 "SNU: % naming North Korea the most threatening country"),
-    # views of the patron (sign +1 = warmer), context for H15/H17; no gap is computed for them
-    PublicSeries("pew_favorable_usa", "JPN", "USA", "pew_favorability", "pct_favorable", +1,
-                 "Pew Global Attitudes: % favourable to the US", backfill="pew_favorable"),
-    PublicSeries("cabinet_office_affinity_usa", "JPN", "USA", "indicators", "cabinet_office_affinity", +1,
-                 "Cabinet Office survey on diplomacy: % feeling affinity with the US"),
-    PublicSeries("pew_favorable_usa", "KOR", "USA", "pew_favorability", "pct_favorable", +1,
-                 "Pew Global Attitudes: % favourable to the US", backfill="pew_favorable"),
-    PublicSeries("asan_favorability_usa", "KOR", "USA", "indicators", "asan_favorability", +1,
-                 "Asan Institute: favourability of the US, 0-10"),
-)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -132,12 +78,13 @@ def _series_values(store: Store, spec: PublicSeries, resolved: pd.DataFrame, pew
     return pd.concat(frames, ignore_index=True)[cols].sort_values("year") if frames else pd.DataFrame(columns=cols)
 
 
-def public_perception(store: Store, allies: tuple[str, ...], series: tuple[PublicSeries, ...] = PUBLIC_SERIES
+def public_perception(store: Store, allies: tuple[str, ...], series: tuple[PublicSeries, ...] | None = None
                       ) -> pd.DataFrame:
     """Every poll series per ally, target and year, z-scored over its own years (signed so that higher = more
     threat, or warmer for the patron), and per year the ``composite``: the mean z of the series available."""
     from dualthreat.measure.indicators import resolve_indicators
 
+    series = load_theater().public if series is None else series
     resolved = resolve_indicators(store)
     pew = store.query("SELECT wave, respondent_iso3, target, n_respondents, pct_favorable, pct_unfavorable, "
                       "quality_flag FROM pew_favorability").to_pandas()
@@ -177,18 +124,29 @@ def _fisher_ci(r: float, n: int, z: float = Z90) -> tuple[float, float]:
     return float(np.tanh(f - half)), float(np.tanh(f + half))
 
 
-def elite_public_gap(elite: pd.DataFrame, public: pd.DataFrame, sources: tuple[str, ...] = ("CHN", "PRK")
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def elite_public_gap(elite: pd.DataFrame, public: pd.DataFrame, sources: tuple[str, ...],
+                     categories: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per ally, source and year with both: elite salience and public perception, each standardised over the
     years they share, and ``gap = elite_z - public_z`` (positive: the leaders speak of the source more, relative
     to their own average, than the public's threat perception is, relative to its own average), with a 90%
-    interval from the speech counts' interval. The summary says how many years have both and how the two
+    interval from the speech counts' interval; ``categories`` names the word-list category of each source (a
+    source without one has no gap). The summary says how many years have both and how the two
     series co-move (Pearson correlation, Fisher-z interval)."""
     rows, summary = [], []
     comp = public[public.series == "composite"]
-    for ally in sorted(elite.ally.unique()):
+    for ally in sorted(set(elite.ally.unique()) | set(public.ally.unique())):
         for source in sources:
-            cat = ELITE_CATEGORY[source]
+            if source not in categories or ally not in set(elite.ally):
+                why = ("no word-list category for the elite salience of this source ([[elite]] in the theater "
+                       "file)" if source not in categories else "no UN General Debate statements of the ally")
+                summary.append({"ally": ally, "source": source, "elite_measure": None,
+                                "public_measure": "composite of polls (see public)", "years_elite": 0,
+                                "years_public": int(comp[(comp.ally == ally) & (comp.target == source)].z.notna()
+                                                    .sum()), "years_both": 0, "first": None, "last": None,
+                                "correlation": None, "correlation_lower": None, "correlation_upper": None,
+                                "status": f"not computed: {why}"})
+                continue
+            cat = categories[source]
             e = elite[(elite.ally == ally) & (elite.category == cat)].set_index("year")["rate"]
             p = comp[(comp.ally == ally) & (comp.target == source)].set_index("year")["z"]
             both = pd.concat([e.rename("elite"), p.rename("public")], axis=1).dropna()
@@ -223,7 +181,9 @@ def elite_public_gap(elite: pd.DataFrame, public: pd.DataFrame, sources: tuple[s
                              "gap_upper": hi_z - pz[year]})
     gap_cols = ["ally", "source", "year", "elite_rate", "public_z", "elite_z", "public_z_common", "gap",
                 "gap_lower", "gap_upper"]
-    summary = pd.DataFrame(summary)
+    summary = pd.DataFrame(summary, columns=["ally", "source", "elite_measure", "public_measure", "years_elite",
+                                             "years_public", "years_both", "first", "last", "correlation",
+                                             "correlation_lower", "correlation_upper", "status"])
     for col in ("first", "last"):
         summary[col] = summary[col].astype("Int64")
     return pd.DataFrame(rows, columns=gap_cols), summary
@@ -237,7 +197,7 @@ PROTEST_PROXY = ("proxy: material conflict (CAMEO 14-20: protest, force posture,
                  "assault, fight) from the ally to the patron, ICEWS dyad-year counts (netify); not protest alone")
 
 
-def protest_against_patron(store: Store, allies: tuple[str, ...], patron: str = "USA") -> pd.DataFrame:
+def protest_against_patron(store: Store, allies: tuple[str, ...], patron: str | None = None) -> pd.DataFrame:
     """CAMEO 14 (protest) events by actors of each ally against the patron, per year and event dataset
     (:func:`dualthreat.measure.events.protest_counts`), when coded events are loaded; else, per year, the stated
     proxy ``PROTEST_PROXY`` from netify's ICEWS dyad-years (``events`` = material conflict, ``share`` = its
@@ -247,6 +207,7 @@ def protest_against_patron(store: Store, allies: tuple[str, ...], patron: str = 
     from dualthreat.measure.aggregates import dyad_year_series
     from dualthreat.model.triangle import EVENTS_NEEDED
 
+    patron = patron or load_theater().patron
     cols = ["ally", "target", "year", "events", "share", "dataset", "status"]
     if ev.events_loaded(store):
         out = ev.protest_counts(store, actors=allies, target=patron)
@@ -282,8 +243,9 @@ class DomesticModel:
         self.allies_ = allies
         self.wordlist_ = load_wordlist(self.wordlist)
         self.elite_ = elite_salience(store, allies, self.wordlist, self.dispersion_adjusted)
-        self.public_ = public_perception(store, allies)
-        self.gap_, self.gap_summary_ = elite_public_gap(self.elite_, self.public_, tuple(theater.sources))
+        self.public_ = public_perception(store, allies, theater.public)
+        self.gap_, self.gap_summary_ = elite_public_gap(self.elite_, self.public_, tuple(theater.sources),
+                                                        {e.state: e.category for e in theater.elite})
         self.protest_ = protest_against_patron(store, allies, theater.patron)
         return self
 

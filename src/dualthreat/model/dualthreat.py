@@ -138,7 +138,7 @@ class DualThreatModel:
         self.backing_fit_ = fit_component(backing_cols, self.months_, reference, self.bounds_)
         self.backing_ = self._backing_frame(self.backing_fit_, backing_cols, z)
         sources = ", ".join(sorted({c.indicator for c in backing_cols})) or "no data"
-        self.mediator_ = mediator(self.threats_, self.backing_, theater.allies, theater.client or "PRK",
+        self.mediator_ = mediator(self.threats_, self.backing_, theater.allies, theater.client or theater.sources[-1],
                                   self.level, backing_source=sources)
         # the posture module keeps its own date cut (model/posture.py), on the store as given
         self.posture_ = posture(theater, self._source_store, as_of) if self.with_posture else None

@@ -1,5 +1,5 @@
-"""Identity friction: history and identity disputes between Japan and South Korea and between Japan (or Korea)
-and China.
+"""Identity friction: history and identity disputes between the dyads the theater names (``[identity] dyads``;
+in Northeast Asia, Japan and South Korea, and Japan or Korea and China).
 
 Three kinds of evidence, per dyad and year, in one tidy table (:func:`identity_friction`):
 
@@ -11,8 +11,8 @@ Three kinds of evidence, per dyad and year, in one tidy table (:func:`identity_f
   (both directions; the quad of CAMEO 09-13, which holds 11 and 12 among others) as a share of all their ICEWS
   events (netify dyad-years, 2002-2014), and ``gdelt_weight``, the pair's mean GDELT weight per covered day
   (2018-2024; negative = net conflict). Different scales, never joined; 2015-2017 has neither;
-* public views of the other side from the polls in the store (Cabinet Office affinity, Genron NPO, Pew, Asan,
-  SNU), as reported, one row per series and year.
+* public views of the other side from the polls the theater names (``[[identity.view]]``; in Northeast Asia
+  Cabinet Office affinity, Genron NPO, Pew, Asan, SNU), as reported, one row per series and year.
 
 :func:`identity_episodes` lists each identity episode with the Japan-ROK cooperation episodes coded within a
 year of it, the descriptive evidence the paper gives for H19 (history disputes depress cooperation: the 2012
@@ -24,46 +24,38 @@ from __future__ import annotations
 import pandas as pd
 
 from dualthreat.store import Store
+from dualthreat.theater import Theater, load_theater
 
-DYADS = (("JPN", "KOR"), ("JPN", "CHN"), ("KOR", "CHN"))
 WINDOW_DAYS = 365
 CODED_EVENTS_NEEDED = ("needs coded events (GDELT/ICEWS event files): CAMEO 11 and 12 are not separable in the "
                        "event aggregates (see icews_verbal_conflict); load events, then re-run")
 
-# (surveyed public, rated country, indicators series or "pew:<column>", label); all as reported
-PUBLIC_VIEWS = (
-    ("JPN", "KOR", "cabinet_office_no_affinity", "% of Japanese feeling no affinity with South Korea (Cabinet Office)"),
-    ("JPN", "KOR", "cabinet_office_affinity", "% of Japanese feeling affinity with South Korea (Cabinet Office)"),
-    ("KOR", "JPN", "pew:pct_unfavorable", "% of South Koreans unfavourable to Japan (Pew aggregates)"),
-    ("KOR", "JPN", "pew_favorable", "% of South Koreans favourable to Japan (Pew published toplines)"),
-    ("KOR", "JPN", "asan_favorability", "South Koreans' favourability of Japan, 0-10 (Asan)"),
-    ("KOR", "JPN", "snu_feeling_thermometer", "South Koreans' feeling toward Japan, 0-100 (SNU)"),
-    ("JPN", "CHN", "cabinet_office_no_affinity", "% of Japanese feeling no affinity with China (Cabinet Office)"),
-    ("JPN", "CHN", "genron_unfavorable", "% of Japanese with a bad impression of China (Genron NPO)"),
-    ("CHN", "JPN", "genron_unfavorable", "% of Chinese with a bad impression of Japan (Genron NPO)"),
-    ("KOR", "CHN", "pew:pct_unfavorable", "% of South Koreans unfavourable to China (Pew aggregates)"),
-)
-
-
-def _dyad_of(actor: str, counterpart: str) -> tuple[str, str] | None:
+def _dyad_of(actor: str, counterpart: str, theater: Theater) -> tuple[str, str] | None:
     members = set(actor.split("-")) | set(counterpart.split("-"))
-    for d in DYADS:
-        if set(d) <= members and members <= set(d) | {"MULTI", "USA"}:
+    for d in theater.identity_dyads:
+        if set(d) <= members and members <= set(d) | {"MULTI", theater.patron}:
             return d
     return None
 
 
-def identity_episodes(store: Store, window_days: int = WINDOW_DAYS) -> pd.DataFrame:
-    """Each identity_history episode with the Japan-ROK cooperation episodes (up or down) within
-    ``window_days`` before or after it."""
+def _of_allies(ep: pd.DataFrame, theater: Theater) -> pd.DataFrame:
+    """The episodes decided by an ally of the theater (or jointly by its allies)."""
+    return ep[[set(str(a).split("-")) <= set(theater.allies) for a in ep.actor]].copy()
+
+
+def identity_episodes(store: Store, window_days: int = WINDOW_DAYS, theater: Theater | None = None) -> pd.DataFrame:
+    """Each identity_history episode with the cooperation episodes between the two allies (up or down; coded
+    ``japan_rok_up``/``japan_rok_down``) within ``window_days`` before or after it."""
+    theater = theater or load_theater()
     ep = store.query("SELECT episode_id, date, actor, counterpart, domain, direction, outcome FROM episodes"
                      ).to_pandas()
+    ep = _of_allies(ep, theater)
     ep["date"] = pd.to_datetime(ep["date"])
     ident = ep[ep.domain == "identity_history"]
     coop = ep[ep.direction.isin(["japan_rok_up", "japan_rok_down"]) & (ep.domain != "identity_history")]
     rows = []
     for r in ident.itertuples():
-        d = _dyad_of(r.actor, r.counterpart)
+        d = _dyad_of(r.actor, r.counterpart, theater)
         near = coop[(coop.date - r.date).abs().dt.days <= window_days]
         rows.append({
             "episode_id": r.episode_id, "date": r.date.date().isoformat(), "dyad": "-".join(d) if d else None,
@@ -77,29 +69,33 @@ def identity_episodes(store: Store, window_days: int = WINDOW_DAYS) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def identity_friction(store: Store) -> pd.DataFrame:
-    """Per dyad, year and measure: identity episodes, disapprove/reject events (or the need for them), and
-    public views of the other side, as reported. Columns ``dyad, year, measure, value, unit, source, status``."""
+def identity_friction(store: Store, theater: Theater | None = None) -> pd.DataFrame:
+    """Per dyad of the theater, year and measure: identity episodes, disapprove/reject events (or the need for
+    them), and public views of the other side, as reported. Columns ``dyad, year, measure, value, unit, source,
+    status``."""
     from dualthreat.measure.indicators import resolve_indicators
 
+    theater = theater or load_theater()
+    dyads = theater.identity_dyads
     rows = []
-    ep = store.query("SELECT episode_id, date, actor, counterpart, domain FROM episodes").to_pandas()
+    ep = _of_allies(store.query("SELECT episode_id, date, actor, counterpart, domain FROM episodes").to_pandas(),
+                    theater)
     ep["year"] = pd.to_datetime(ep["date"]).dt.year
     span = range(int(ep.year.min()), int(ep.year.max()) + 1) if len(ep) else range(0)
     ident = ep[ep.domain == "identity_history"].copy()
-    ident["dyad"] = [_dyad_of(a, c) for a, c in zip(ident.actor, ident.counterpart)]
-    for d in DYADS:
+    ident["dyad"] = [_dyad_of(a, c, theater) for a, c in zip(ident.actor, ident.counterpart)]
+    for d in dyads:
         name = "-".join(d)
-        sub = ident[ident.dyad == d]
+        sub = ident[[x == d for x in ident.dyad]]
         for y in span:
             ids = sub[sub.year == y].episode_id.tolist()
             rows.append({"dyad": name, "year": y, "measure": "identity_episodes", "value": float(len(ids)),
                          "unit": "episodes", "source": "episodes " + " ".join(ids) if ids else "episodes",
                          "status": "coded"})
-    rows += aggregate_friction(store)
-    ev_rows = disapprove_reject(store)
+    rows += aggregate_friction(store, dyads)
+    ev_rows = disapprove_reject(store, dyads)
     if ev_rows is None:
-        for d in DYADS:
+        for d in dyads:
             rows.append({"dyad": "-".join(d), "year": None, "measure": "events_disapprove_reject", "value": None,
                          "unit": "CAMEO 11-12 events", "source": "events", "status": CODED_EVENTS_NEEDED})
     else:
@@ -108,8 +104,8 @@ def identity_friction(store: Store) -> pd.DataFrame:
     resolved = resolve_indicators(store)
     pew = store.query("SELECT wave, respondent_iso3, target, pct_unfavorable, quality_flag FROM pew_favorability"
                       ).to_pandas()
-    for actor, target, series, label in PUBLIC_VIEWS:
-        d = next((x for x in DYADS if set(x) == {actor, target}), None)
+    for actor, target, series, label in ((v.actor, v.target, v.series, v.label) for v in theater.identity_views):
+        d = next((x for x in dyads if set(x) == {actor, target}), None)
         if d is None:
             continue
         if series.startswith("pew:"):
@@ -125,19 +121,19 @@ def identity_friction(store: Store) -> pd.DataFrame:
         for year, v in vals.items():
             rows.append({"dyad": "-".join(d), "year": int(year), "measure": f"public {actor} on {target}: {label}",
                          "value": float(v), "unit": "as reported", "source": source, "status": "reported"})
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["dyad", "year", "measure", "value", "unit", "source", "status"])
     out["year"] = out["year"].astype("Int64")
     out["value"] = out["value"].astype(float)
     return out
 
 
-def aggregate_friction(store: Store) -> list[dict]:
+def aggregate_friction(store: Store, dyads: tuple[tuple[str, str], ...]) -> list[dict]:
     """Per dyad and year, from the event aggregates: verbal conflict share of the dyad's ICEWS events (netify,
     both directions) and the pair's mean GDELT weight per covered day."""
     from dualthreat.measure.aggregates import dyad_year_series, gdelt_pair_yearly
 
     rows = []
-    for a, b in DYADS:
+    for a, b in dyads:
         both = pd.concat([dyad_year_series(store, a, b), dyad_year_series(store, b, a)])
         if not both.empty:
             g = both.groupby("year")[["verbal_conflict", "events"]].sum()
@@ -153,7 +149,7 @@ def aggregate_friction(store: Store) -> list[dict]:
     return rows
 
 
-def disapprove_reject(store: Store) -> list[dict] | None:
+def disapprove_reject(store: Store, dyads: tuple[tuple[str, str], ...]) -> list[dict] | None:
     """CAMEO 11 (disapprove) and 12 (reject) events between the two states of each dyad (both directions), per
     year, and their share of all the dyad's events, counted on the events that
     :func:`dualthreat.measure.events.prepare` keeps (deduplicated as the event indices are). ``None`` when no
@@ -164,7 +160,7 @@ def disapprove_reject(store: Store) -> list[dict] | None:
         return None
     import ibis
 
-    states = sorted({s for d in DYADS for s in d})
+    states = sorted({s for d in dyads for s in d})
     con = ibis.duckdb.connect(str(store.path), read_only=True)
     try:
         p = ev.prepare(con.table("events"), states)
@@ -175,7 +171,7 @@ def disapprove_reject(store: Store) -> list[dict] | None:
     finally:
         con.disconnect()
     rows = []
-    for d in DYADS:
+    for d in dyads:
         sub = agg[agg.source.isin(d) & agg.target.isin(d)]
         for y in years:
             g = sub[sub.year == y]

@@ -1,9 +1,10 @@
-"""The mediator: North Korea's threat to an ally combined with China's observed stance toward North Korea.
+"""The mediator: the client's threat to an ally combined with the great power's observed stance toward its
+client (the theater's ``[mediator] client`` and ``backer``: North Korea and China in Northeast Asia).
 
 The paper's mechanism for Seoul: while Seoul expects Beijing to restrain Pyongyang, a higher North Korean
 threat moves it toward Beijing; when China is seen backing Pyongyang, toward Washington. So the mediator is
 
-    M[ally, t] = T[ally, local, PRK, t] x B[t]
+    M[ally, t] = T[ally, local, client, t] x B[t]
 
 where B is China's backing of North Korea, a latent monthly series estimated like a threat component (same
 state-space model, same vintage and scaling rules) from the theater's ``[[backing]]`` indicators: with the
@@ -29,7 +30,7 @@ COLUMNS = ["ally", "month", "estimate", "dprk_threat", "dprk_threat_sd", "china_
 
 
 def mediator(threats: pd.DataFrame, backing: pd.DataFrame, allies: tuple[str, ...] | list[str],
-             client: str = "PRK", level: float = 0.90, backing_source: str = "") -> pd.DataFrame:
+             client: str, level: float = 0.90, backing_source: str = "") -> pd.DataFrame:
     """M[ally, month] for every ally and estimate (filtered, smoothed), with a band at ``level``.
 
     ``threats``: rows ``ally, level, source, month, estimate, mean, sd`` (the local threat from ``client`` is

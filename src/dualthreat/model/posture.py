@@ -1,4 +1,5 @@
-"""Posture: where each ally stands between the patron and China, and the reach of its alliance.
+"""Posture: where each ally stands between the patron and the great power (the theater's backer: China in
+Northeast Asia; "China" below), and the reach of its alliance.
 
 A tidy table with one row per ally, year, measure and partner:
 
@@ -47,10 +48,15 @@ def episode_scope(store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFra
     return df.sort_values("date").reset_index(drop=True)
 
 
+def _partners(theater: Theater) -> tuple[str, ...]:
+    """The states the allies' posture is measured toward: the patron and the great power (the backer)."""
+    return (theater.patron, theater.great_power) if theater.great_power else (theater.patron,)
+
+
 def event_posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """Per ally and month: net cooperation (share of all events coded) toward the patron and toward China,
     and the gap between them. Empty when the store holds no event data."""
-    partners = [theater.patron] + (["CHN"] if "CHN" in theater.sources else [])
+    partners = list(_partners(theater))
     from dualthreat.measure.events import dyad_month, events_loaded
 
     if not events_loaded(store):
@@ -73,7 +79,7 @@ def aggregate_posture(theater: Theater, store: Store) -> pd.DataFrame:
     ``gdelt_weight`` (mean GDELT weight of the pair per covered day, n = covered days)."""
     from dualthreat.measure.aggregates import dyad_year_series, gdelt_pair_yearly
 
-    partners = [theater.patron] + (["CHN"] if "CHN" in theater.sources else [])
+    partners = list(_partners(theater))
     rows = []
     for ally in theater.allies:
         for partner in partners:
@@ -88,7 +94,7 @@ def aggregate_posture(theater: Theater, store: Store) -> pd.DataFrame:
 
 
 def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-    partners = (theater.patron, "CHN") if "CHN" in theater.sources else (theater.patron,)
+    partners = _partners(theater)
     frames = []
     dist = ideal_point_distance(store, theater.allies, partners)
     frames.append(pd.DataFrame({"ally": dist.ally, "year": dist.year, "measure": "ideal_point_distance",
@@ -138,6 +144,7 @@ def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -
                                             "value": w[partners[0]] - w[partners[1]], "lower": np.nan,
                                             "upper": np.nan, "n": np.nan, "source": src}))
     scope = episode_scope(store, as_of)
+    scope = scope[scope.ally.isin(theater.allies)]
     for flag in ("regional", "global"):
         frames.append(pd.DataFrame({"ally": scope.ally, "year": pd.to_datetime(scope.date).dt.year,
                                     "measure": f"alliance_scope_{flag}", "partner": theater.patron,

@@ -1,12 +1,11 @@
-"""The triangle: a signed network among the theater's states, its structural balance, Japan-ROK cooperation,
-and the test of Cha's quasi-alliance argument.
+"""The triangle: a signed network among the theater's states, its structural balance, the cooperation of its
+two allies (Japan-ROK in Northeast Asia), and the test of Cha's quasi-alliance argument.
 
 ``TriangleModel().fit(store)`` holds, as tidy tables:
 
 * ``ties_``: one row per period and pair of states: signed tie ``weight`` with its interval, the probability
   that the tie is positive ``p_positive``, the number of observations behind it and its ``source``;
-* ``triads_``: one row per period and triangle of states (``USA-JPN-KOR``, ``JPN-KOR-CHN``, ``KOR-CHN-PRK``,
-  ...): signs, balanced or not, weight, probability of being balanced;
+* ``triads_``: one row per period and triangle of states (patron-ally-ally, ally-ally-great power, ...): signs, balanced or not, weight, probability of being balanced;
 * ``balance_``: one row per period, whole-network balance (:func:`dualthreat.measure.network.balance_summary`);
 * ``calibration_``: how ideal-point distances are turned into ties for the years without roll calls;
 * ``cooperation_``: Japan-ROK cooperation per year (coded episodes, UN vote kappa, events when loaded);
@@ -306,7 +305,7 @@ def balance_by_period(ties: pd.DataFrame, states: tuple[str, ...]) -> tuple[pd.D
 # Japan-ROK cooperation and Cha's argument
 
 
-def japan_rok_cooperation(store: Store, votes: pd.DataFrame, ally_a: str = "JPN", ally_b: str = "KOR"
+def japan_rok_cooperation(store: Store, votes: pd.DataFrame, ally_a: str, ally_b: str
                           ) -> pd.DataFrame:
     """Japan-ROK cooperation per year: coded episodes (japan_rok_up = +1, japan_rok_down = -1), the bilateral
     agreements among them (domain japan_rok_cooperation: the 2012 intelligence-sharing failure, the 2014
@@ -314,7 +313,8 @@ def japan_rok_cooperation(store: Store, votes: pd.DataFrame, ally_a: str = "JPN"
 
     Episode counts are given only for the years the coded episodes cover (first to last episode year);
     outside them they are missing, not zero."""
-    ep = store.query("SELECT episode_id, date, domain, direction, outcome FROM episodes").to_pandas()
+    ep = store.query("SELECT episode_id, date, actor, domain, direction, outcome FROM episodes").to_pandas()
+    ep = ep[[set(str(a).split("-")) <= {ally_a, ally_b} for a in ep.actor]].copy()  # the two allies' episodes
     ep["year"] = pd.to_datetime(ep["date"]).dt.year
     span = range(int(ep.year.min()), int(ep.year.max()) + 1) if len(ep) else range(0)
     jr = ep[ep.direction.isin(["japan_rok_up", "japan_rok_down"])]
@@ -343,13 +343,16 @@ def japan_rok_cooperation(store: Store, votes: pd.DataFrame, ally_a: str = "JPN"
 
 
 PROXIES = {
-    # proxy: (pair, sign of the change that raises abandonment fear, description)
+    # proxy: (pair: the ally or a role of the theater, sign of the change that raises abandonment fear,
+    # description with {backer} and {client} filled from the theater's labels). The names are those of Northeast
+    # Asia: us_china_rapprochement is the patron's rapprochement with the great power (the backer) of any theater,
+    # us_dprk_rapprochement with the client.
     "us_ally_divergence": ("ally", -1, "US-ally UN vote kappa below its mean of the previous 3 years "
                            "(the patron's votes drifting away from the ally's)"),
-    "us_china_rapprochement": ("CHN", +1, "US-China UN vote kappa above its mean of the previous 3 years "
-                               "(a US-China rapprochement over the allies' heads)"),
-    "us_dprk_rapprochement": ("PRK", +1, "US-DPRK UN vote kappa above its mean of the previous 3 years "
-                              "(a US-North Korea rapprochement over the allies' heads)"),
+    "us_china_rapprochement": ("backer", +1, "US-{backer} UN vote kappa above its mean of the previous 3 years "
+                               "(a US-{backer} rapprochement over the allies' heads)"),
+    "us_dprk_rapprochement": ("client", +1, "US-{client} UN vote kappa above its mean of the previous 3 years "
+                              "(a US-{client} rapprochement over the allies' heads)"),
 }
 
 
@@ -385,10 +388,13 @@ def abandonment_proxies(votes: pd.DataFrame, theater: Theater, trailing: int = T
     positive when the proxy points to more fear of abandonment. The two rapprochement proxies are the same for
     both allies. (Column ``kappa`` holds the measure itself: kappa, or the net cooperation share for events.)"""
     patron = theater.patron
+    roles = {"backer": theater.backer, "client": theater.client}
+    names = {"backer": theater.label(theater.backer or ""), "client": theater.label(theater.client or "")}
     rows = []
     for ally in theater.allies:
         for proxy, (other, sign, desc) in PROXIES.items():
-            partner = ally if other == "ally" else other
+            partner = ally if other == "ally" else roles[other]
+            desc = desc.format(**names)
             pair = votes[((votes.a == patron) & (votes.b == partner)) | ((votes.a == partner) & (votes.b == patron))]
             rows += _proxy_rows(pair.set_index("year")["weight"], ally, proxy, f"{patron}-{partner}", sign, desc,
                                 trailing)
@@ -416,38 +422,40 @@ def _verdict(lo: float, hi: float, predicted: int) -> str:
     return "inconclusive"
 
 
-def cha_test(cooperation: pd.DataFrame, fear: pd.DataFrame, allies: tuple[str, str] = ("JPN", "KOR"),
+def cha_test(cooperation: pd.DataFrame, fear: pd.DataFrame, allies: tuple[str, str],
              events: pd.DataFrame | None = None, events_status: str = EVENTS_NEEDED,
-             level: float = 0.90) -> pd.DataFrame:
+             level: float = 0.90, pair: str | None = None) -> pd.DataFrame:
     """Cha's quasi-alliance argument (H18): Japan-ROK cooperation rises when both allies fear US abandonment
     and falls when only one does.
 
-    Per year, ``joint = min(fear_JPN, fear_KOR)`` (how much both fear abandonment) and ``asymmetry =
-    |fear_JPN - fear_KOR|`` (how much only one does). For each cooperation measure, OLS of cooperation on both:
+    Per year, ``joint = min(fear_a, fear_b)`` of the two allies (how much both fear abandonment) and
+    ``asymmetry = |fear_a - fear_b|`` (how much only one does). For each cooperation measure, OLS of cooperation on both:
     Cha predicts a positive ``joint`` and a negative ``asymmetry`` coefficient. Verdicts: supported /
     contradicted when the interval excludes 0 on the predicted / opposite side, else inconclusive; with fewer
     than ``MIN_YEARS`` years (or, for episodes, fewer than ``MIN_EPISODE_YEARS`` years with a coded episode)
     the verdict is "inconclusive: N too small" whatever the estimate. Also the mean cooperation in years when
-    both, one or neither ally's fear is above its average."""
+    both, one or neither ally's fear is above its average. ``pair`` names the two allies in the descriptions
+    (default ``A-B``, their codes)."""
     import statsmodels.api as sm
 
+    pair = pair or "-".join(allies)
     wide = fear.pivot(index="year", columns="ally", values="fear")
     wide = wide.dropna(subset=[a for a in allies if a in wide]) if set(allies) <= set(wide) else wide.iloc[:0]
     outcomes = {
-        "episode_net": ("coded Japan-ROK episodes per year, up minus down (1996-2016 coding)", "episode_net"),
-        "vote_kappa": ("Japan-ROK UN vote kappa", "vote_kappa"),
+        "episode_net": (f"coded {pair} episodes per year, up minus down (1996-2016 coding)", "episode_net"),
+        "vote_kappa": (f"{pair} UN vote kappa", "vote_kappa"),
     }
     rows = []
     data = cooperation.set_index("year")
     if events is not None and not events.empty and events["events_net"].notna().any():
         if "events_net" not in data:
             data = data.join(events.set_index("year")[["events_net"]], how="outer")
-        outcomes["events_net"] = ("Japan-ROK events per year, net cooperation share (cooperative minus "
+        outcomes["events_net"] = (f"{pair} events per year, net cooperation share (cooperative minus "
                                   "conflictual over all)" + (", from the ICEWS dyad-year counts (netify)"
                                                              if events_status == AGGREGATE_SOURCE else ""),
                                   "events_net")
     elif events is not None:
-        events_status = "event data are loaded but hold no Japan-ROK event"
+        events_status = f"event data are loaded but hold no {pair} event"
     for name, (label, col) in outcomes.items():
         row = {"outcome": name, "description": label}
         if not len(wide) or col not in data:
@@ -482,7 +490,7 @@ def cha_test(cooperation: pd.DataFrame, fear: pd.DataFrame, allies: tuple[str, s
                               "partly supported" if "supported" in (vj, va) else "inconclusive")
         rows.append(row)
     if "events_net" not in outcomes:
-        rows.append({"outcome": "events_net", "description": "Japan-ROK events per year, net cooperation share",
+        rows.append({"outcome": "events_net", "description": f"{pair} events per year, net cooperation share",
                      "n_years": 0, "verdict": f"not run: {events_status}"})
     cols = ["outcome", "description", "n_years", "years", "years_with_signal", "joint_coef", "joint_lower",
             "joint_upper", "joint_verdict", "asymmetry_coef", "asymmetry_lower", "asymmetry_upper",
@@ -569,12 +577,13 @@ class TriangleModel:
             us_events = us_cooperation_events(index, theater.patron, tuple(theater.allies))
         self.proxies_ = abandonment_proxies(votes, theater, us_events=us_events)
         self.fear_ = abandonment_fear(self.proxies_)
-        self.cha_ = cha_test(self.cooperation_, self.fear_, (x, y), events_year, status)
+        self.cha_ = cha_test(self.cooperation_, self.fear_, (x, y), events_year, status, pair=theater.pair_label(x, y))
         return self
 
     # ---------------------------------------------------------------------------------------------------------
     def triad(self, name: str) -> pd.DataFrame:
-        """One triad over time, e.g. ``triad("USA-JPN-KOR")`` (any order of the three states)."""
+        """One triad over time, e.g. ``triad("PATRON-ALLY-ALLY")`` in the theater's codes (any order of the three
+        states)."""
         want = set(name.split("-"))
         t = self.triads_
         return t[t.apply(lambda r: {r.a, r.b, r.c} == want, axis=1)].reset_index(drop=True)

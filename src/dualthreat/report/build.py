@@ -63,6 +63,26 @@ def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
     return df[columns].replace({np.nan: None}).to_dict("records")
 
 
+SHORT_NAMES = {"United States": "US"}  # how a sentence names a state after "the", where it has a short form
+
+
+def _names(theater: Any) -> str:
+    """The allies' names in a sentence: "Japan and South Korea"."""
+    names = [theater.label(a) for a in theater.allies]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _count(n: int) -> str:
+    return {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}.get(n, str(n))
+
+
+def theater_episodes(store: Store, theater: Any) -> pd.DataFrame:
+    """The stored decision episodes of the theater's allies (an ally, or a joint act ``A-B`` of allies)."""
+    from dualthreat.evaluate.evidence import episodes_of
+
+    return episodes_of(store.query("SELECT * FROM episodes ORDER BY date").to_pandas(), theater).reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------------------------
 
 def threat_section(model: Any) -> tuple[Section, pd.DataFrame]:
@@ -167,30 +187,34 @@ def forecast_tables(ev: Any) -> list[Table]:
 def alliance_section(model: Any, evaluation: Any, episodes: pd.DataFrame) -> Section:
     th = model.theater_
     p = model.posture_
-    s = Section("alliance", "Defining the alliance and managing China")
+    s = Section("alliance", f"Defining the alliance and managing {th.label(th.great_power or '')}")
     dist = p[p.measure == "ideal_point_distance"].pivot_table(index=["ally", "year"], columns="partner",
                                                                values="value").dropna().reset_index()
+    gp, gp_name, patron_name = th.great_power, th.label(th.great_power or ""), th.label(th.patron)
     for ally in th.allies:
         g = dist[(dist.ally == ally) & (dist.year >= 1991)].sort_values("year")
-        if len(g) >= 2:
+        if len(g) >= 2 and gp in g and th.patron in g:
             first, last = g.iloc[0], g.iloc[-1]
             s.paragraphs.append(
-                f"In {int(last.year)}, {th.label(ally)}'s UN ideal point lay {_f(last['CHN'], '.2f')} from China's and "
-                f"{_f(last[th.patron], '.2f')} from {_possessive(th.label(th.patron))} (in {int(first.year)}: "
-                f"{_f(first['CHN'], '.2f')} and {_f(first[th.patron], '.2f')}).")
-    s.charts.append(("posture-distance", "UN ideal-point distance to the US and to China (90% intervals)",
-                     charts.posture_distance(p)))
-    s.charts.append(("posture-kappa", "Chance-corrected UNGA vote agreement (Cohen's kappa) with the US and China",
-                     charts.posture_kappa(p)))
+                f"In {int(last.year)}, {th.label(ally)}'s UN ideal point lay {_f(last[gp], '.2f')} from "
+                f"{_possessive(gp_name)} and {_f(last[th.patron], '.2f')} from {_possessive(patron_name)} (in "
+                f"{int(first.year)}: {_f(first[gp], '.2f')} and {_f(first[th.patron], '.2f')}).")
+    s.charts.append(("posture-distance", f"UN ideal-point distance to the {patron_name} and to {gp_name} (90% "
+                     "intervals)", charts.posture_distance(p)))
+    s.charts.append(("posture-kappa", f"Chance-corrected UNGA vote agreement (Cohen's kappa) with the {patron_name} "
+                     f"and {gp_name}", charts.posture_kappa(p)))
     med = model.mediator_
+    threat_text, backing_text = th.mediator_text
     last = med[(med.estimate == "filtered") & med["mean"].notna()].sort_values("month").groupby("ally").tail(1)
     for r in last.itertuples():
         s.paragraphs.append(
             f"Mediator for {th.label(r.ally)} in {r.month}: {_f(r.mean)} [{_f(r.lower)}, {_f(r.upper)}] "
-            f"(North Korean threat {_f(r.dprk_threat)} x China's backing of the North {_f(r.china_backing)}, "
+            f"({threat_text} {_f(r.dprk_threat)} x {backing_text} {_f(r.china_backing)}, "
             f"year {int(r.china_backing_year)}).")
-    s.charts.append(("mediator", "The mediator: North Korean threat x China's backing of the North (filtered, "
-                     "90% band)", charts.mediator_chart(med)))
+    if last.empty:
+        s.paragraphs.append(f"No mediator: {backing_text} has no observation in the data loaded.")
+    s.charts.append(("mediator", f"The mediator: {threat_text} x {backing_text} (filtered, 90% band)",
+                     charts.mediator_chart(med)))
     if evaluation is not None:
         s.paragraphs += forecast_paragraphs(evaluation)
         ep = {e["id"]: e for e in evaluation.episodes}
@@ -205,6 +229,11 @@ def alliance_section(model: Any, evaluation: Any, episodes: pd.DataFrame) -> Sec
                              charts.reliability(evaluation.reliability)))
     else:
         episodes = episodes.assign(expected="not evaluated", p_observed=None, scored="no")
+    if episodes.empty:
+        s.paragraphs.append(f"No coded decision episodes of {_names(th)}: the episode forecasts and the decision "
+                            "table need them (a CSV in the format of shared/data/episodes/calibration.csv, loaded "
+                            "with `dualthreat ingest episodes`).")
+        return s
     s.charts.append(("episodes", "Decision episodes, with what the model expected before each", charts.episode_timeline(
         episodes)))
     s.tables.append(Table("Decision episodes", ["episode_id", "date", "actor", "domain", "decision", "direction",
@@ -220,16 +249,20 @@ def alliance_section(model: Any, evaluation: Any, episodes: pd.DataFrame) -> Sec
 def domestic_section(domestic: Any, theater: Any) -> Section:
     s = Section("domestic", "Domestic constituencies and the elite-public gap")
     elite = domestic.elite_
+    cats = theater.elite
     for ally in theater.allies:
         e = elite[(elite.ally == ally) & (elite.year >= 1991)]
-        if e.empty:
+        if e.empty or not cats:
+            s.paragraphs.append(f"{theater.label(ally)}: no elite salience (" + (
+                "no UN General Debate statements of it in the store)." if e.empty else
+                "the theater file names no word-list categories, [[elite]]).") )
             continue
         mean = e.groupby("category")["rate"].mean()
+        named = [f"{c.name} {_f(mean.get(c.category), '.2f')}" for c in cats]
+        listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
         s.paragraphs.append(
-            f"Since 1991 {theater.label(ally)}'s UN General Debate statements mention North Korea "
-            f"{_f(mean.get('north_korea'), '.2f')}, China {_f(mean.get('china'), '.2f')} and the United States "
-            f"{_f(mean.get('united_states'), '.2f')} times per 1,000 words on average (word list "
-            f"{e.wordlist.iloc[0]}).")
+            f"Since 1991 {theater.label(ally)}'s UN General Debate statements mention {listed} times per 1,000 "
+            f"words on average (word list {e.wordlist.iloc[0]}).")
     for r in domestic.gap_summary_.itertuples():
         if r.status == "computed":
             s.paragraphs.append(
@@ -238,32 +271,35 @@ def domestic_section(domestic: Any, theater: Any) -> Section:
                 f"{_f(r.correlation_upper)}] over {int(r.years_both)} years ({r.first}-{r.last}).")
         else:
             s.paragraphs.append(f"{theater.label(r.ally)}, threat from {theater.label(r.source)}: {r.status}.")
-    sal = elite[(elite.year >= 1991) & elite.category.isin(["china", "north_korea", "united_states"])]
-    s.charts.append(("elite-salience", "Elite salience: mentions per 1,000 words in UN General Debate statements "
-                     "(90% intervals)", charts.yearly_lines(sal, "rate", "mentions per 1,000 words",
-                                                            band=("lower", "upper"), column="category")))
+    sal = elite[(elite.year >= 1991) & elite.category.isin([c.category for c in cats])]
+    if len(sal):
+        s.charts.append(("elite-salience", "Elite salience: mentions per 1,000 words in UN General Debate statements "
+                         "(90% intervals)", charts.yearly_lines(sal, "rate", "mentions per 1,000 words",
+                                                                band=("lower", "upper"), column="category")))
     gap = domestic.gap_.dropna(subset=["gap"])
     if len(gap):
         s.charts.append(("elite-public-gap", "Elite minus public threat (both standardised), by source",
                          charts.yearly_lines(gap, "gap", "elite z minus public z", column="source")))
     protest = domestic.protest_
     status = protest["status"].dropna().unique() if "status" in protest else []
-    s.paragraphs.append("Protest against the US (CAMEO 14): " + (status[0] if len(status) else "see the table") + ".")
+    patron = SHORT_NAMES.get(theater.label(theater.patron), theater.label(theater.patron))
+    s.paragraphs.append(f"Protest against the {patron} (CAMEO 14): "
+                        + (status[0] if len(status) else "see the table") + ".")
     return s
 
 
 def triangle_section(triangle: Any, theater: Any) -> Section:
-    s = Section("triangle", "Japan-Korea relations and the triangle")
+    s = Section("triangle", f"{'-'.join(theater.label(a) for a in theater.allies[:2])} relations and the triangle")
     b = triangle.balance_
     if len(b):
         recent = b[b.period.astype(str) >= "1991"]
         full = int((recent.share_balanced == 1).sum())
         last = b.iloc[-1]
         s.paragraphs.append(
-            f"In the signed network of the five states (ties from UN vote kappa, then ideal points), {full} of "
+            f"In the signed network of the {_count(len(theater.states))} states (ties from UN vote kappa, then ideal points), {full} of "
             f"{len(recent)} years since 1991 are fully balanced; in {last.period} the share of balanced triads is "
             f"{_f(last.share_balanced, '.2f')} and the best split is {last.camp_b} against {last.camp_a}.")
-        s.charts.append(("balance", "Structural balance of the five-state network per year",
+        s.charts.append(("balance", f"Structural balance of the {_count(len(theater.states))}-state network per year",
                          charts.yearly_lines(recent.rename(columns={"period": "year"}), "weighted_share_balanced",
                                              "weighted share of balanced triads", color="source")))
     for r in triangle.cha_.itertuples():
@@ -283,19 +319,26 @@ def identity_section(store: Store, theater: Any) -> Section:
     from dualthreat.model.identity import identity_episodes, identity_friction
 
     s = Section("identity", "National identity")
-    fr = identity_friction(store)
-    ep = identity_episodes(store)
+    if not theater.identity_dyads:
+        s.paragraphs.append("The theater file names no dyads of history and identity disputes ([identity] dyads).")
+        return s
+    fr = identity_friction(store, theater)
+    ep = identity_episodes(store, theater=theater)
     coded = fr[fr.measure == "identity_episodes"]
     for dyad, g in coded.groupby("dyad"):
         s.paragraphs.append(f"{dyad}: {int(g.value.sum())} coded history and identity disputes in "
                             f"{int(g.year.min())}-{int(g.year.max())}.")
+    if coded.empty:
+        s.paragraphs.append(f"No coded history and identity disputes of {', '.join('-'.join(d) for d in theater.identity_dyads)} "
+                            "(coded episodes of the theater's allies are needed).")
     other = fr[fr.status != "coded"]["status"].dropna().unique()
     if len(other):
         s.paragraphs.append("Disapprove/reject events (CAMEO 11/12): " + str(other[0]) + ".")
     if len(ep):
         cols = [c for c in ("episode_id", "date", "dyad", "actor", "outcome", "direction",
                             "cooperation_within_window") if c in ep.columns]
-        s.tables.append(Table("History and identity episodes, and the Japan-ROK cooperation around them", cols,
+        pair = theater.pair_label(*theater.allies[:2])
+        s.tables.append(Table(f"History and identity episodes, and the {pair} cooperation around them", cols,
                               _records(ep.assign(date=ep.date.astype(str)), cols)))
     return s
 
@@ -358,6 +401,7 @@ def sources_section(store: Store) -> Section:
 
 def methods_section(model: Any) -> Section:
     s = Section("methods", "Methods")
+    th = model.theater_
     ind = model.indicators_
     s.paragraphs += [
         f"Threat components: {len(ind)} indicators mapped to {ind.groupby(['ally', 'level', 'source']).ngroups} "
@@ -366,7 +410,8 @@ def methods_section(model: Any) -> Section:
         "in their month), estimated by maximum likelihood on the reference window, filtered and smoothed with "
         "statsmodels' Kalman filter (docs/threat-model.md).",
         "Posture: UN ideal points (Bailey, Strezhnev & Voeten 2017), vote agreement and Cohen's kappa; mediator: "
-        "North Korean threat x China's UN closeness to North Korea. Hypotheses: first-difference regressions with "
+        f"{th.mediator_text[0]} x {th.label(th.backer or '')}'s UN closeness to {th.label(th.client or '')}. "
+        "Hypotheses: first-difference regressions with "
         "Newey-West errors, record counts and correlations, with one verdict rule (docs/evaluation.md). Episode "
         "forecasts: rolling origin, threats fitted as of each date, a decision model that tilts the pooled base rate by "
         "the framework's threat score (signs fixed by the paper), scored by Brier, log loss and RPS against two "
@@ -391,7 +436,7 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
 
     model = model or DualThreatModel().fit(store)
     th = model.theater_
-    episodes = store.query("SELECT * FROM episodes ORDER BY date").to_pandas()
+    episodes = theater_episodes(store, th)
     threats, latest = threat_section(model)
     sections = [threats, alliance_section(model, evaluation, episodes),
                 domestic_section(DomesticModel(th).fit(store), th),
@@ -407,15 +452,15 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
         sections.append(hyp)
         summary.append(hyp.paragraphs[0])
     sections += [sources_section(store), methods_section(model)]
-    return Report(f"dualthreat: Japan and South Korea side by side ({model.theater_.name})",
+    return Report(f"dualthreat: {_names(th)} side by side ({th.name})",
                   f"{dt.date.today().isoformat()}, dualthreat {__version__}", summary, sections, counts, latest)
 
 
 def make_report(store: Store, with_episodes: bool = True,
-                step: Callable[[str], None] | None = None) -> tuple[Any, list[Any], Any, Report]:
-    """The whole chain behind the report: fit the framework, test the hypotheses, forecast the episodes (if
-    asked), assemble the report. Returns (model, hypotheses, evaluation or None, report); ``step`` is told
-    what is being done."""
+                step: Callable[[str], None] | None = None, theater: Any = None) -> tuple[Any, list[Any], Any, Report]:
+    """The whole chain behind the report of ``theater`` (default: Northeast Asia): fit the framework, test the
+    hypotheses, forecast the episodes (if asked, and if the store holds coded episodes of its allies), assemble
+    the report. Returns (model, hypotheses, evaluation or None, report); ``step`` is told what is being done."""
     from dualthreat.evaluate.episodes import evaluate
     from dualthreat.evaluate.hypotheses import evaluate_hypotheses
     from dualthreat.evaluate.sensitivity import sensitivity_table, specifications
@@ -424,7 +469,7 @@ def make_report(store: Store, with_episodes: bool = True,
 
     say = step or (lambda _: None)
     say("fitting the threat components")
-    model = fit_cached(DualThreatModel(), store)
+    model = fit_cached(DualThreatModel(theater), store)
     say("testing the hypotheses")
     hyps = evaluate_hypotheses(store, model)
     sens = None
@@ -432,6 +477,7 @@ def make_report(store: Store, with_episodes: bool = True,
         say("refitting across specifications (verdicts' sensitivity)")
         sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS))
     say("forecasting the episodes out of time")
-    evaluation = evaluate(store) if with_episodes else None
+    with_episodes = with_episodes and not theater_episodes(store, model.theater_).empty
+    evaluation = (evaluate(store) if theater is None else evaluate(store, theater=theater)) if with_episodes else None
     say("writing the report")
     return model, hyps, evaluation, build_report(store, model, hyps, evaluation, sensitivity=sens)

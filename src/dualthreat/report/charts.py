@@ -9,7 +9,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-ALLY_COLORS = alt.Scale(domain=["JPN", "KOR"], range=["#b2182b", "#2166ac"])
+# the allies in the order of their codes (Vega-Lite sorts a nominal domain): the first red, the second blue
+ALLY_COLORS = alt.Scale(range=["#b2182b", "#2166ac", "#1b7837", "#762a83"])
 WIDTH = 300
 
 

@@ -15,11 +15,11 @@ from dualthreat.web.service import MONTH_PATTERN, SHOCK_KINDS, Dashboard
 router = APIRouter(prefix="/api", tags=["api"])
 
 NAME = r"^[A-Za-z0-9_.:-]{1,64}$"
-Ally = Annotated[str | None, Query(description="An ally of the theater (JPN or KOR); all when absent.",
+Ally = Annotated[str | None, Query(description="An ally of the theater (see /api/status); all when absent.",
                                    pattern=r"^[A-Z]{3}$")]
-AllyRequired = Annotated[str, Query(description="An ally of the theater (JPN or KOR).", pattern=r"^[A-Z]{3}$")]
+AllyRequired = Annotated[str, Query(description="An ally of the theater (see /api/status).", pattern=r"^[A-Z]{3}$")]
 Level = Annotated[str, Query(description="local or systemic.", pattern=r"^[a-z]{1,16}$")]
-Source = Annotated[str, Query(description="A threat source (CHN or PRK).", pattern=r"^[A-Z]{3}$")]
+Source = Annotated[str, Query(description="A threat source of the theater (see /api/status).", pattern=r"^[A-Z]{3}$")]
 Month = Annotated[str | None, Query(description="A month, YYYY-MM.", pattern=MONTH_PATTERN)]
 Smoothed = Annotated[bool, Query(description="Smoothed estimates (all data) instead of filtered ones (data up "
                                              "to each month).")]

@@ -188,7 +188,7 @@ def indicator(request: Request, indicator_id: str) -> HTMLResponse:
 @router.get("/posture")
 def posture(request: Request) -> HTMLResponse:
     def context(d: Dashboard) -> dict[str, Any]:
-        p = d.model_.posture_
+        p, th = d.model_.posture_, d.theater_
         med = d.model_.mediator_
         dist = p[p.measure == "ideal_point_distance"].dropna(subset=["value"])
         latest = dist[dist.year == dist.year.max()].sort_values(["ally", "partner"])
@@ -199,11 +199,12 @@ def posture(request: Request) -> HTMLResponse:
         return {"distance": latest.to_dict("records"), "kappa": kappa_latest.to_dict("records"),
                 "mediator": last_med.to_dict("records"), "scope": scope.to_dict("records"),
                 "sources": d.table_sources_,
-                "charts": [("posture-distance", "UN ideal-point distance to the US and to China (90% intervals)",
+                "charts": [("posture-distance", f"UN ideal-point distance to the {th.label(th.patron)} and to "
+                            f"{th.label(th.great_power or '')} (90% intervals)",
                             report_charts.posture_distance(p).to_dict()),
                            ("posture-kappa", "Chance-corrected UNGA vote agreement (Cohen's kappa), all roll calls",
                             report_charts.posture_kappa(p).to_dict()),
-                           ("mediator", "The mediator: North Korean threat x China's backing of the North "
+                           ("mediator", f"The mediator: {th.mediator_text[0]} x {th.mediator_text[1]} "
                             "(filtered, 90% band)", report_charts.mediator_chart(med).to_dict())]}
 
     return _render(request, "posture.html.j2", "posture", context)
