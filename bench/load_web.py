@@ -16,8 +16,8 @@ on one asyncio loop in this process):
 A request counts as an error when it fails on the wire, answers another status than expected, or answers a body
 other than the one the same URL answered before the load (every answer is deterministic: the server answers
 from the fitted model). Recorded per phase: throughput, latency percentiles (p50, p95, p99, max; from sending
-the request to the last byte read), errors, and the server's CPU seconds per request (from /proc); and the
-server's peak resident memory. The clients run on the same machine and take CPU from the server: the figures
+the request to the last byte read), errors, and the CPU seconds per request of the server (from /proc) and of
+the clients; and the server's peak resident memory. The clients run on the same machine and take CPU from the server: the figures
 are those of server and clients together. Written to ``bench/results_web.json``; the exit status is 1 if any
 request was an error. Needs the ``test`` extra (httpx).
 """
@@ -175,11 +175,12 @@ async def phase(base: str, urls: list[tuple[str, int]], n: int, concurrency: int
                 elif len(body) != ref[url]["bytes"] or digest(body) != ref[url]["sha256"]:
                     errors.append(f"{url}: a different body ({len(body)} bytes) from the reference answer")
 
-    cpu0, load0 = proc_cpu_s(server_pid), load1()
+    cpu0, load0, client0 = proc_cpu_s(server_pid), load1(), time.process_time()
     t0 = time.perf_counter()
     await asyncio.gather(*(client_loop() for _ in range(concurrency)))
     wall = time.perf_counter() - t0
     cpu = proc_cpu_s(server_pid) - cpu0
+    client_cpu = time.process_time() - client0
     lat = sorted(latencies)
 
     def ms(values: list[float], q: float) -> float:
@@ -190,6 +191,7 @@ async def phase(base: str, urls: list[tuple[str, int]], n: int, concurrency: int
             "p99_ms": ms(lat, 99), "max_ms": round(1000 * lat[-1], 2) if lat else None,
             "errors": len(errors), "error_samples": errors[:10], "received_bytes": received,
             "server_cpu_s": round(cpu, 2), "server_cpu_ms_per_request": round(1000 * cpu / n, 2),
+            "client_cpu_s": round(client_cpu, 2), "client_cpu_ms_per_request": round(1000 * client_cpu / n, 2),
             "load_before": load0, "load_after": load1(),
             "per_url": {u: {"n": len(v), "p50_ms": ms(sorted(v), 50), "p95_ms": ms(sorted(v), 95),
                             "bytes": ref[u]["bytes"], "status": ref[u]["status"]} for u, v in per_url.items()}}
@@ -245,7 +247,7 @@ def main() -> int:
                 r = results[name]
                 print(f"  {r['throughput_rps']} req/s, p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, "
                       f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms, errors {r['errors']}, server CPU "
-                      f"{r['server_cpu_ms_per_request']} ms/request, load {r['load_before']}-{r['load_after']}",
+                      f"{r['server_cpu_ms_per_request']} ms/request (clients {r['client_cpu_ms_per_request']}), load {r['load_before']}-{r['load_after']}",
                       flush=True)
                 for e in r["error_samples"]:
                     print(f"  error: {e}")
