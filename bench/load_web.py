@@ -17,9 +17,9 @@ A request counts as an error when it fails on the wire, answers another status t
 other than the one the same URL answered before the load (every answer is deterministic: the server answers
 from the fitted model). Recorded per phase: throughput, latency percentiles (p50, p95, p99, max; from sending
 the request to the last byte read), errors, and the CPU seconds per request of the server (from /proc) and of
-the clients; and the server's peak resident memory. The clients run on the same machine and take CPU from the server: the figures
-are those of server and clients together. Written to ``bench/results_web.json``; the exit status is 1 if any
-request was an error. Needs the ``test`` extra (httpx).
+the clients; and the server's peak resident memory. The clients run on the same machine and take CPU from the
+server: the figures are those of server and clients together. Written to ``bench/results_web.json``; the exit
+status is 1 if any request was an error. Needs the ``test`` extra (httpx).
 """
 
 from __future__ import annotations
@@ -247,7 +247,8 @@ def main() -> int:
                 r = results[name]
                 print(f"  {r['throughput_rps']} req/s, p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, "
                       f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms, errors {r['errors']}, server CPU "
-                      f"{r['server_cpu_ms_per_request']} ms/request (clients {r['client_cpu_ms_per_request']}), load {r['load_before']}-{r['load_after']}",
+                      f"{r['server_cpu_ms_per_request']} ms/request (clients {r['client_cpu_ms_per_request']}), "
+                      f"load {r['load_before']}-{r['load_after']}",
                       flush=True)
                 for e in r["error_samples"]:
                     print(f"  error: {e}")
