@@ -246,7 +246,7 @@ def test_an_unexpected_error_is_a_503_with_a_message_not_a_traceback(client, das
     def boom(*a, **k):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(dashboard, "threats", boom)
+    monkeypatch.setattr(dashboard, "threats_json", boom)  # what /api/threats answers from
     monkeypatch.setattr(dashboard, "hypotheses", boom)
     r = client.get("/api/threats")
     assert r.status_code == 503 and "could not answer" in r.json()["error"]
