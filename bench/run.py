@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
-"""Benchmark: dualthreat's event ingest and monthly aggregation against a pandas baseline and a bare DuckDB scan,
-and the CLI's start-up.
+"""Benchmark: the main job against its floor, the CLI's start-up against Typer's and Rich's, and dualthreat's
+event ingest and monthly aggregation against a pandas baseline and a bare DuckDB scan.
 
     .venv/bin/python bench/run.py [--cases 1500000:0.2:1500000,10000000] [--data bench/data] [--repeat 3]
+        [--help-repeat 9] [--no-main-job]
+
+The main job: ``dualthreat run`` on a fresh store (once; as the console script runs it, noting at exit which
+libraries it loaded) against the floor process, which imports the same libraries and reads every table of
+data/ with pandas (median of ``--repeat``). The start-up: ``dualthreat --help``, ``dualthreat threats --help``,
+an argument error and an unknown command, with Typer's Rich output and with ``TYPER_USE_RICH=0`` (click's plain
+output), and a Typer app of two commands, each against ``python -c "import typer, rich"``.
 
 A case is ``ROWS[:THEATER_SHARE[:ROWS_PER_FILE]]``: SYNTHETIC GDELT 2.0 files generated once by
 ``bench/generate.py`` (about 0.1% malformed lines; ``THEATER_SHARE`` of the lines events between two different
@@ -83,21 +90,23 @@ print(duckdb.sql(f"SELECT count(*) FROM read_csv({files!r}, delim='\t', header=f
 '''
 
 
-def run_reaped(cmd: list[str], stdout_path: Path | None = None,
-               env: dict[str, str] | None = None) -> tuple[float, int, str, float]:
+def run_reaped(cmd: list[str], stdout_path: Path | None = None, env: dict[str, str] | None = None,
+               expect: int = 0, cwd: Path | None = None) -> tuple[float, int, str, float]:
     """Run one process (output to files, so that no pipe can fill up) and reap it with wait4 to get its own
     peak RSS and CPU time; returns wall seconds, peak RSS in bytes, its stdout (unless sent to
-    ``stdout_path``) and its CPU seconds (user + system, all threads)."""
+    ``stdout_path``) and its CPU seconds (user + system, all threads). Another exit status than ``expect``
+    stops the benchmark."""
     with tempfile.TemporaryDirectory() as tmp:
         out_path = stdout_path or Path(tmp) / "out"
         err_path = Path(tmp) / "err"
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             t0 = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, "COLUMNS": "120", **(env or {})})
+            proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd,
+                                    env={**os.environ, "COLUMNS": "120", **(env or {})})
             _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
+        if proc.returncode != expect:
             raise SystemExit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n"
                              f"{err_path.read_text(errors='replace')[-3000:]}")
         captured = "" if stdout_path else out_path.read_text(errors="replace")
@@ -119,10 +128,11 @@ def warm(folder: Path) -> None:
                 pass
 
 
-def timed(cmd: list[str], stdout_path: Path | None = None, env: dict[str, str] | None = None) -> dict:
+def timed(cmd: list[str], stdout_path: Path | None = None, env: dict[str, str] | None = None, status: int = 0,
+          cwd: Path | None = None) -> dict:
     """One process: wall and CPU seconds, peak RSS, its output, and the load average before it."""
     load = load1()
-    wall, rss, out, cpu = run_reaped(cmd, stdout_path, env)
+    wall, rss, out, cpu = run_reaped(cmd, stdout_path, env, status, cwd)
     return {"wall_s": wall, "cpu_s": cpu, "peak_rss": rss, "out": out, "load": load}
 
 
@@ -288,19 +298,99 @@ def bench_fixed(repeat: int, tmp: Path) -> dict:
             "c": median_run(c), "c_all_s": [round(r["total_s"], 2) for r in c]}
 
 
+# the start-up cases: the command, its exit status, and its environment; "typer_rich" is the floor
+PLAIN = {"TYPER_USE_RICH": "0"}  # Typer's own switch: click's plain help and error messages instead of Rich's
+STARTUP_CASES = {
+    "typer_rich": ([PY, "-c", "import typer, rich"], 0, None),
+    "help": ([DUALTHREAT, "--help"], 0, None),
+    "command_help": ([DUALTHREAT, "threats", "--help"], 0, None),
+    "bad_month": ([DUALTHREAT, "threats", "--from", "2010-13"], 2, None),
+    "no_such_command": ([DUALTHREAT, "nosuch"], 2, None),
+    "help_plain": ([DUALTHREAT, "--help"], 0, PLAIN),
+    "bad_month_plain": ([DUALTHREAT, "threats", "--from", "2010-13"], 2, PLAIN),
+    # a Typer app of two commands: what Typer's Rich help costs whatever the app
+    "trivial_typer_help": ([PY, "-c", "import typer\napp = typer.Typer(rich_markup_mode='markdown')\n"
+                            "app.command()(lambda x: None)\napp.command('b')(lambda: None)\napp()", "--help"], 0,
+                           None),
+}
+
+
 def bench_help(repeat: int) -> dict:
-    """``dualthreat --help`` against the floor of any Typer and Rich command: importing them."""
-    runs: dict[str, list[dict]] = {"help": [], "typer_rich": []}
-    for _ in range(repeat):  # alternately
-        runs["help"].append(timed([DUALTHREAT, "--help"]))
-        runs["typer_rich"].append(timed([PY, "-c", "import typer, rich"]))
-    out = {}
+    """``dualthreat --help`` and argument errors against the floor of any Typer and Rich command: importing them.
+    Each case ``repeat`` times, the cases in turn (so that a change of load touches all alike); the median wall
+    time, and the median CPU time (less sensitive to a busy machine), each as a ratio to the floor's."""
+    runs: dict[str, list[dict]] = {k: [] for k in STARTUP_CASES}
+    for _ in range(repeat):
+        for k, (cmd, status, env) in STARTUP_CASES.items():
+            runs[k].append(timed(cmd, env=env, status=status))
+    out: dict = {}
     for k, rs in runs.items():
         m = median_run(rs, "wall_s")
-        out[k] = {"wall_s": m["wall_s"], "cpu_s": m["cpu_s"], "peak_rss": m["peak_rss"],
-                  "all_s": [round(r["wall_s"], 3) for r in rs], "load": [r["load"] for r in rs]}
-    out["ratio"] = out["help"]["wall_s"] / out["typer_rich"]["wall_s"]
+        out[k] = {"wall_s": m["wall_s"], "cpu_s": sorted(r["cpu_s"] for r in rs)[len(rs) // 2],
+                  "peak_rss": m["peak_rss"], "all_s": [round(r["wall_s"], 3) for r in rs],
+                  "load": [r["load"] for r in rs]}
+    floor = out["typer_rich"]
+    for k in STARTUP_CASES:
+        out[k]["ratio"] = out[k]["wall_s"] / floor["wall_s"]
+        out[k]["cpu_ratio"] = out[k]["cpu_s"] / floor["cpu_s"]
+    out["ratio"] = out["help"]["ratio"]
     return out
+
+
+# The main job as the console script runs it (``dualthreat run``), noting at exit which libraries it loaded.
+MAIN_JOB = r"""
+import atexit, json, sys
+out, store, report = sys.argv[1:4]
+def loaded():
+    tops = {m.split(".")[0] for m in list(sys.modules)}
+    libs = sorted(t for t in tops if t not in sys.stdlib_module_names and not t.startswith("_")
+                  and t != "dualthreat")
+    open(out, "w").write(json.dumps(libs))
+atexit.register(loaded)
+from dualthreat.cli import app
+app(["run", "--store", store, "--out", report], prog_name="dualthreat")
+"""
+
+# The floor of the main job: the same libraries imported, every table of data/ read (Parquet and CSV).
+FLOOR = r"""
+import importlib, json, sys
+from pathlib import Path
+libs, failed = json.loads(Path(sys.argv[1]).read_text()), []
+for name in libs:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        failed.append(name)
+import pandas as pd
+tables = rows = 0
+for f in sorted(Path(sys.argv[2]).rglob("*")):
+    if f.suffix == ".parquet":
+        df = pd.read_parquet(f)
+    elif f.suffix == ".csv":
+        df = pd.read_csv(f)
+    else:
+        continue
+    tables += 1
+    rows += len(df)
+print(json.dumps({"libraries": len(libs), "failed": failed, "tables": tables, "rows": rows}))
+"""
+
+
+def bench_main(repeat: int, tmp: Path) -> dict:
+    """``dualthreat run`` on a fresh store (once) against the floor process (``repeat`` times, median)."""
+    mods = tmp / "main-libraries.json"
+    store = tmp / "main.duckdb"
+    store.unlink(missing_ok=True)
+    main = timed([PY, "-c", MAIN_JOB, str(mods), str(store), str(tmp / "report.html")], cwd=tmp)
+    store.unlink(missing_ok=True)
+    libs = json.loads(mods.read_text())
+    floors = [timed([PY, "-c", FLOOR, str(mods), str(ROOT / "data")]) for _ in range(repeat)]
+    floor = median_run(floors, "wall_s")
+    info = json.loads(floor["out"])
+    return {"main": {k: main[k] for k in ("wall_s", "cpu_s", "peak_rss", "load")},
+            "floor": {k: floor[k] for k in ("wall_s", "cpu_s", "peak_rss", "load")},
+            "floor_all_s": [round(r["wall_s"], 2) for r in floors], "libraries": libs, "floor_read": info,
+            "ratio": main["wall_s"] / floor["wall_s"], "cpu_ratio": main["cpu_s"] / floor["cpu_s"]}
 
 
 def machine() -> dict:
@@ -340,7 +430,25 @@ def _loads(*rs: dict) -> str:
     return f"{min(vals):.1f}-{max(vals):.1f}" if vals else "?"
 
 
-def report(results: list[dict], fixed: dict, help_: dict, info: dict) -> str:
+def report_startup(help_: dict, main: dict | None) -> list[str]:
+    lines = ["", "| start-up case | wall s (median) | ratio to `import typer, rich` | CPU s | CPU ratio | runs (s) |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for k in STARTUP_CASES:
+        h = help_[k]
+        lines.append(f"| {k} | {h['wall_s']:.3f} | {h['ratio']:.2f} | {h['cpu_s']:.3f} | {h['cpu_ratio']:.2f} "
+                     f"| {h['all_s']} |")
+    if main:
+        m, f = main["main"], main["floor"]
+        lines += ["", f"main job `dualthreat run` on a fresh store: {m['wall_s']:.1f} s (CPU {m['cpu_s']:.1f} s), "
+                      f"peak RSS {fmt_bytes(m['peak_rss'])}; floor (import the same {len(main['libraries'])} "
+                      f"libraries, read the {main['floor_read']['tables']} tables of data/, "
+                      f"{main['floor_read']['rows']:,} rows): {f['wall_s']:.2f} s (CPU {f['cpu_s']:.2f} s, runs "
+                      f"{main['floor_all_s']}), peak RSS {fmt_bytes(f['peak_rss'])}; ratio {main['ratio']:.1f} "
+                      f"(CPU {main['cpu_ratio']:.1f}); load before {m['load']} / {f['load']}"]
+    return lines
+
+
+def report(results: list[dict], fixed: dict | None, help_: dict, info: dict, main: dict | None = None) -> str:
     lines = [f"machine: {info.get('cpu')} x{info.get('cpus')}, {info.get('ram_gib')} GiB RAM, {info['platform']}, "
              f"Python {info['python']}, DuckDB {info['duckdb']}, pandas {info['pandas']}, pyarrow {info['pyarrow']}; "
              f"commit {info.get('commit')}; load average before: {' '.join(info.get('load_before', []))}, after: "
@@ -372,13 +480,12 @@ def report(results: list[dict], fixed: dict, help_: dict, info: dict) -> str:
             f"load {ph['load'][0]:.2f} / {ph['load'][1]:.2f} (pandas imported: {ph['pandas_imported']}). "
             f"Scanner parts, first file, CPU s of one thread: read {pt['read']:.3f}, SHA-256 {pt['sha256']:.3f}, "
             f"scan {pt['scan']:.3f}, take {pt['take']:.3f}, Arrow {pt['arrow']:.3f} ({pt['kept']:,} kept)")
-    fa, fc = fixed["a"], fixed["c"]
-    lines += ["", f"fixed cost, 26 real lines: (a) {fa['total_s']:.2f} s (ingest {fa['ingest_s']:.2f} + monthly "
-              f"{fa['monthly_s']:.2f}; CPU {fa['ingest_cpu_s']:.2f} + {fa['monthly_cpu_s']:.2f}), runs "
-              f"{fixed['a_all_s']}; (c) {fc['total_s']:.2f} s, runs {fixed['c_all_s']}",
-              f"`dualthreat --help` {help_['help']['wall_s']:.3f} s (runs {help_['help']['all_s']}) against "
-              f"`python -c \"import typer, rich\"` {help_['typer_rich']['wall_s']:.3f} s (runs "
-              f"{help_['typer_rich']['all_s']}): ratio {help_['ratio']:.2f}"]
+    if fixed:
+        fa, fc = fixed["a"], fixed["c"]
+        lines += ["", f"fixed cost, 26 real lines: (a) {fa['total_s']:.2f} s (ingest {fa['ingest_s']:.2f} + monthly "
+                  f"{fa['monthly_s']:.2f}; CPU {fa['ingest_cpu_s']:.2f} + {fa['monthly_cpu_s']:.2f}), runs "
+                  f"{fixed['a_all_s']}; (c) {fc['total_s']:.2f} s, runs {fixed['c_all_s']}"]
+    lines += report_startup(help_, main)
     return "\n".join(lines)
 
 
@@ -388,17 +495,25 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--help-repeat", type=int, default=9)
+    ap.add_argument("--main-job", action=argparse.BooleanOptionalAction, default=True,
+                    help="time `dualthreat run` on a fresh store against the floor process (about 1.5 minutes)")
     args = ap.parse_args()
     info = machine()
     results = []
+    main_job = fixed = None
     with tempfile.TemporaryDirectory(prefix="dualthreat-bench-") as tmp:
-        print("start-up: --help against importing Typer and Rich ...", flush=True)
+        print("start-up: --help and argument errors against importing Typer and Rich ...", flush=True)
         help_ = bench_help(args.help_repeat)
         print(json.dumps(help_, indent=1), flush=True)
-        print("fixed cost of the processes ...", flush=True)
-        fixed = bench_fixed(max(args.repeat, 5), Path(tmp))
-        print(json.dumps(fixed, indent=1), flush=True)
-        for case in (parse_case(c) for c in args.cases.split(",")):
+        if args.main_job:
+            print("main job against the floor process ...", flush=True)
+            main_job = bench_main(args.repeat, Path(tmp))
+            print(json.dumps(main_job, indent=1), flush=True)
+        if args.cases:
+            print("fixed cost of the processes ...", flush=True)
+            fixed = bench_fixed(max(args.repeat, 5), Path(tmp))
+            print(json.dumps(fixed, indent=1), flush=True)
+        for case in (parse_case(c) for c in args.cases.split(",") if c):
             print(f"benchmarking {case['name']} ...", flush=True)
             results.append(bench_case(case, args.data, args.repeat, Path(tmp)))
             print(json.dumps(results[-1], indent=1), flush=True)
@@ -406,10 +521,10 @@ def main() -> int:
         info["load_after"] = open("/proc/loadavg").read().split()[:3]
     except OSError:
         pass
-    text = report(results, fixed, help_, info)
+    text = report(results, fixed, help_, info, main_job)
     print(text)
-    (ROOT / "bench" / "results.json").write_text(json.dumps({"machine": info, "help": help_, "fixed": fixed,
-                                                             "results": results}, indent=1))
+    (ROOT / "bench" / "results.json").write_text(json.dumps({"machine": info, "help": help_, "main_job": main_job,
+                                                             "fixed": fixed, "results": results}, indent=1))
     return 0
 
 

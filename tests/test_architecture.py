@@ -1,10 +1,13 @@
 """The layout holds: data flow one way (ingest -> store -> measure -> model -> evaluate/scenario -> report/web ->
-cli), no import cycles, the CLI's command modules share only its options module, and a small top level.
-See docs/architecture.md."""
+cli), no import cycles, the CLI's command modules share only its options module, a small top level, and a CLI
+that starts without the heavy libraries (a check of sys.modules, not a timing). See docs/architecture.md."""
 
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +138,46 @@ def test_cli_command_modules_share_only_the_options_module() -> None:
 def test_small_top_level() -> None:
     files = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(files) <= TOP_LEVEL_MODULE_FILES, files
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the CLI starts without the heavy libraries: they are imported inside the commands that use them
+
+HEAVY = ("pandas", "duckdb", "numpy", "scipy", "statsmodels", "altair", "pyarrow", "ibis", "sklearn", "fastapi",
+         "uvicorn", "jinja2", "vl_convert")
+# runs the CLI in a fresh interpreter as the console script does; at exit, writes which heavy libraries it loaded
+STARTUP = """
+import atexit, json, sys
+out, before, args = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+heavy = {heavy!r}
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(m for m in heavy if m in sys.modules))))
+if before:
+    __import__(before)
+from dualthreat.cli import app
+if args is not None:
+    app(args, prog_name="dualthreat")
+"""
+
+
+def _heavy_after(tmp_path: Path, args: list[str] | None, before: str = "") -> tuple[int, list[str]]:
+    out = tmp_path / "modules.json"
+    code = STARTUP.format(heavy=HEAVY)
+    proc = subprocess.run([sys.executable, "-c", code, str(out), before, json.dumps(args)], capture_output=True,
+                          text=True, timeout=120)
+    assert out.exists(), proc.stderr[-2000:]
+    return proc.returncode, json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("args,status", [(None, 0), (["--help"], 0), (["threats", "--help"], 0),
+                                         (["events", "--help"], 0), (["threats", "--from", "2010-13"], 2),
+                                         (["posture", "--ally"], 2), (["nosuch"], 2)])
+def test_the_cli_starts_without_the_heavy_libraries(tmp_path: Path, args: list[str] | None, status: int) -> None:
+    """Importing the CLI, --help (of the app and of a command) and argument errors load none of the heavy
+    libraries (docs/architecture.md: they are imported inside the commands)."""
+    code, loaded = _heavy_after(tmp_path, args)
+    assert code == status
+    assert loaded == []
+
+
+def test_the_startup_check_sees_a_heavy_import(tmp_path: Path) -> None:
+    assert _heavy_after(tmp_path, ["--help"], before="numpy")[1] == ["numpy"]

@@ -96,6 +96,30 @@ def test_threats_filters(client):
     assert all(r["lower"] <= r["mean"] <= r["upper"] for r in rows + smooth)
 
 
+@pytest.mark.parametrize("params", [{}, {"ally": "JPN"}, {"ally": "KOR", "from": "2010-01", "to": "2015-12"},
+                                    {"smoothed": "true", "to": "1999-06"}, {"level": "local", "source": "CHN"},
+                                    {"ally": "JPN", "level": "systemic", "source": "PRK", "from": "2020-01",
+                                     "smoothed": "true"}, {"from": "2999-01"}])
+def test_threats_answer_what_the_model_holds(client, dashboard, params):
+    """The rows written once at start-up and filtered per request are the model's own selection, in its order,
+    written as JSONResponse writes them."""
+    from starlette.responses import JSONResponse
+
+    smoothed = params.get("smoothed") == "true"
+    t = dashboard.model_.threats(ally=params.get("ally"), start=params.get("from"), end=params.get("to"),
+                                 smoothed=smoothed)
+    for col in ("level", "source"):
+        if col in params:
+            t = t[t[col] == params[col]]
+    expected = service_module.records(t, list(Dashboard.THREAT_COLUMNS))
+    r = client.get("/api/threats", params=params)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert r.content == JSONResponse(expected).body
+    assert dashboard.threats(params.get("ally"), params.get("from"), params.get("to"), smoothed,
+                             params.get("level"), params.get("source")) == expected
+    assert (len(expected) == 0) == (params == {"from": "2999-01"})
+
+
 def test_explain_adds_up_and_names_sources(client):
     e = client.get("/api/explain", params={"ally": "JPN", "level": "local", "source": "CHN", "at": "2013-06"}).json()
     assert e["contributions"], e
@@ -222,7 +246,7 @@ def test_an_unexpected_error_is_a_503_with_a_message_not_a_traceback(client, das
     def boom(*a, **k):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(dashboard, "threats", boom)
+    monkeypatch.setattr(dashboard, "threats_json", boom)  # what /api/threats answers from
     monkeypatch.setattr(dashboard, "hypotheses", boom)
     r = client.get("/api/threats")
     assert r.status_code == 503 and "could not answer" in r.json()["error"]

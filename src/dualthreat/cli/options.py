@@ -10,20 +10,14 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from typing import Annotated, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:  # Rich's console, tables and progress bars are imported on first use: --help needs none
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.text import Text
 
 
 class OutputFormat(str, enum.Enum):
@@ -32,11 +26,31 @@ class OutputFormat(str, enum.Enum):
     json = "json"
 
 
-console = Console()
-err_console = Console(stderr=True)
-for _c in (console, err_console):
-    if not _c.is_terminal:  # piped or captured: do not squeeze tables, or wrap messages, at 80 columns
-        _c.width = max(_c.width, 140)
+class LazyConsole:
+    """A Rich console made on first use (importing ``rich.console`` is a good part of the start-up that
+    ``--help`` and argument errors do not need); attributes and methods are the console's."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            c = Console(stderr=self._stderr)
+            if not c.is_terminal:  # piped or captured: do not squeeze tables, or wrap messages, at 80 columns
+                c.width = max(c.width, 140)
+            self._console = c
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+console = LazyConsole()
+err_console = LazyConsole(stderr=True)
 
 
 def plain(value: Any) -> Any:
@@ -81,6 +95,8 @@ def emit(rows: Sequence[dict[str, Any]], fmt: OutputFormat, title: str | None = 
         for r in rows:
             w.writerow(["" if r.get(c) is None else plain(r.get(c)) for c in columns])
         return
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:
         numeric = any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool) for r in rows)
@@ -92,6 +108,8 @@ def emit(rows: Sequence[dict[str, Any]], fmt: OutputFormat, title: str | None = 
 
 def _cell(value: Any, max_width: int) -> Text:
     """A cell as plain Text, so that brackets in the data are never read as Rich markup."""
+    from rich.text import Text
+
     if value is None:
         return Text("—", style="dim")
     if isinstance(value, float):
@@ -138,8 +156,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def progress() -> Progress:
     """A transient progress bar on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err_console, transient=True)
+                    TimeElapsedColumn(), console=err_console.console, transient=True)
 
 
 def month(value: Optional[str]) -> Optional[str]:

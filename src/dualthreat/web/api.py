@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from dualthreat.web.service import MONTH_PATTERN, SHOCK_KINDS, Dashboard
@@ -62,10 +62,11 @@ def threats(request: Request, ally: Ally = None,
             smoothed: Smoothed = False,
             level: Annotated[str | None, Query(description="Only this level.", pattern=r"^[a-z]{1,16}$")] = None,
             source: Annotated[str | None, Query(description="Only this threat source.",
-                                                pattern=r"^[A-Z]{3}$")] = None) -> JSONResponse:
+                                                pattern=r"^[A-Z]{3}$")] = None) -> Response:
     """T[ally, level, source, month]: the latent threat (z-score against the reference window) with its 90%
     band, the observations behind each month and whether any fell in the previous 24 months."""
-    return _json(_dashboard(request).threats(ally, start, end, smoothed, level, source))
+    return Response(_dashboard(request).threats_json(ally, start, end, smoothed, level, source),
+                    media_type="application/json")
 
 
 @router.get("/matrix", responses=ERRORS, summary="Both allies' 2x2 threat matrices at one month")

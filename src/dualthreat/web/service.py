@@ -232,6 +232,29 @@ class Background:
         return "computing" if not self.done.is_set() else ("failed" if self.error else "ready")
 
 
+def json_text(obj: Any) -> str:
+    """``obj`` as compact JSON, written exactly as Starlette's ``JSONResponse`` writes it."""
+    import json
+
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class ThreatRow:
+    """One row of the threat components: the keys a request filters on, its plain values and its JSON text."""
+
+    ally: str
+    level: str
+    source: str
+    month: str
+    record: dict[str, Any]
+    json: str
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> ThreatRow:
+        return cls(record["ally"], record["level"], record["source"], record["month"], record, json_text(record))
+
+
 class Dashboard:
     """The fitted framework of one store and theater, and every query the dashboard answers.
 
@@ -275,6 +298,8 @@ class Dashboard:
         self.table_sources_, self.indicator_sources_ = provenance(store, theater, self.store_summary_)
         self.episodes_table_ = store.query("SELECT * FROM episodes ORDER BY date, episode_id").to_pandas()
         self.months_ = [str(m) for m in self.model_.months_]
+        say("indexing the threat components")
+        self._threat_rows()
         self.loaded_at_ = time.strftime("%Y-%m-%d %H:%M:%S")
         if self.with_episodes:
             from dualthreat.evaluate.episodes import evaluate
@@ -322,8 +347,25 @@ class Dashboard:
     def latest_month(self) -> str:
         return self.months_[-1]
 
-    def threats(self, ally: str | None = None, start: str | None = None, end: str | None = None,
-                smoothed: bool = False, level: str | None = None, source: str | None = None) -> list[dict]:
+    THREAT_COLUMNS = ("ally", "level", "source", "month", "estimate", "mean", "lower", "upper", "sd", "n_obs",
+                      "recent_data")
+
+    def _threat_rows(self) -> dict[bool, list[ThreatRow]]:
+        """Every row of the threat components as plain values and as JSON text, built once (on the first
+        request, or by :meth:`load`): a request then filters rows instead of converting a data frame."""
+        rows = getattr(self, "threat_rows_", None)
+        if rows is None:
+            with self._lock:
+                rows = getattr(self, "threat_rows_", None)
+                if rows is None:
+                    rows = {smoothed: [ThreatRow.of(r) for r in records(self.model_.threats(smoothed=smoothed),
+                                                                         list(self.THREAT_COLUMNS))]
+                            for smoothed in (False, True)}
+                    self.threat_rows_ = rows
+        return rows
+
+    def _select_threats(self, ally: str | None, start: str | None, end: str | None, smoothed: bool,
+                        level: str | None, source: str | None) -> list[ThreatRow]:
         ally = self.check_ally(ally)
         start, end = self.check_month("from", start), self.check_month("to", end)
         if start and end and start > end:
@@ -333,13 +375,22 @@ class Dashboard:
         if source is not None and source not in self.theater_.sources:
             raise BadParameter("source", f"{source!r} is not a threat source (one of "
                                          f"{', '.join(self.theater_.sources)})")
-        t = self.model_.threats(ally=ally, start=start, end=end, smoothed=smoothed)
-        if level:
-            t = t[t.level == level]
-        if source:
-            t = t[t.source == source]
-        return records(t, ["ally", "level", "source", "month", "estimate", "mean", "lower", "upper", "sd",
-                           "n_obs", "recent_data"])
+        # the selection of DualThreatModel.threats (months are YYYY-MM text, compared as text), then level, source
+        return [r for r in self._threat_rows()[bool(smoothed)]
+                if (not ally or r.ally == ally) and (not start or r.month >= start) and (not end or r.month <= end)
+                and (not level or r.level == level) and (not source or r.source == source)]
+
+    def threats(self, ally: str | None = None, start: str | None = None, end: str | None = None,
+                smoothed: bool = False, level: str | None = None, source: str | None = None) -> list[dict]:
+        """The threat components per month (filtered, or smoothed), for one ally, level, source, month range."""
+        return [dict(r.record) for r in self._select_threats(ally, start, end, smoothed, level, source)]
+
+    def threats_json(self, ally: str | None = None, start: str | None = None, end: str | None = None,
+                     smoothed: bool = False, level: str | None = None, source: str | None = None) -> bytes:
+        """:meth:`threats` as the JSON the API answers (the bytes of Starlette's ``JSONResponse``), joined from
+        each row's JSON text written once."""
+        rows = self._select_threats(ally, start, end, smoothed, level, source)
+        return ("[" + ",".join(r.json for r in rows) + "]").encode("utf-8")
 
     def matrix(self, at: str | None = None, smoothed: bool = False) -> dict[str, Any]:
         """Each ally's 2x2 matrix at month ``at`` (default: the last month), with bands and coverage."""
