@@ -249,6 +249,57 @@ def identity_section(store: Store, theater: Any) -> Section:
     return s
 
 
+def scenario_section(store: Store, model: Any, draws: int = 1000) -> Section:
+    """The packaged scenarios run against the framework: what moves, for each ally, with 90% intervals."""
+    from dualthreat.scenario import packaged
+
+    th = model.theater_
+    s = Section("scenarios", "What if: the packaged scenarios")
+    s.paragraphs.append(
+        "Each scenario shipped with dualthreat (listed by dualthreat scenario list) shocks the framework's inputs; the "
+        "framework is re-run with its fitted parameters, and every result is the difference from the baseline "
+        "run with a 90% interval from simulation. A scenario is conditional on the model: it says what the "
+        "framework would estimate and forecast had the inputs been so, not what would happen. Method and limits: "
+        "docs/scenarios.md.")
+    rows = []
+    for key, sc in packaged(th).items():
+        r = sc.run(model, store, draws=draws)
+        info, t, d = r.scenario, r.threats, r.decisions
+        end = t[t.month == info["end"]]
+        moved = t.groupby(["ally", "level", "source"], sort=False)["difference"].apply(lambda x: x.abs().max())
+        moved = moved[moved > 1e-9]
+        said = []
+        for ally in th.allies:
+            e = end[(end.ally == ally) & end.set_index(["ally", "level", "source"]).index.isin(moved.index)]
+            if e.empty:
+                said.append(f"{th.label(ally)}: no component moves")
+                continue
+            top = e.loc[e.difference.abs().idxmax()]
+            dec = d[d.ally == ally]
+            dtop = dec.loc[dec.difference.abs().idxmax()] if len(dec) else None
+            text = (f"{th.label(ally)}: {top.level} {th.label(top.source)} {_f(top.baseline_mean)} -> "
+                    f"{_f(top.scenario_mean)} by {info['end']} (difference {_f(top.difference)} "
+                    f"[{_f(top.lower)}, {_f(top.upper)}])")
+            if dtop is not None:
+                text += (f", P({dtop.direction}) {_f(dtop.baseline_p, '.2f')} -> {_f(dtop.scenario_p, '.2f')} "
+                         f"({_f(dtop.difference, '+.3f')} [{_f(dtop.lower, '+.3f')}, {_f(dtop.upper, '+.3f')}])")
+            said.append(text)
+        s.paragraphs.append(f"{info['name']} ({info['kind']}, {info['start']} to {info['end']}; "
+                            f"{key}): " + "; ".join(said) + ".")
+        panels = [" · ".join(k) for k in moved.index]
+        if panels:
+            s.charts.append((f"scenario-{key}", f"{info['name']}: baseline and scenario, filtered, 90% bands "
+                             f"({info['kind']} from {info['start']})", charts.scenario_chart(r.series, panels)))
+        for x in end.itertuples():
+            if (x.ally, x.level, x.source) in moved.index:
+                rows.append({"scenario": key, "ally": x.ally, "component": f"{x.level} · {x.source}",
+                             "month": x.month, "baseline": _f(x.baseline_mean), "scenario run": _f(x.scenario_mean),
+                             "difference [90%]": f"{_f(x.difference)} [{_f(x.lower)}, {_f(x.upper)}]"})
+    s.tables.append(Table("Components that move, at the end of each run", ["scenario", "ally", "component", "month",
+                          "baseline", "scenario run", "difference [90%]"], rows))
+    return s
+
+
 def hypotheses_section(results: Any) -> tuple[Section, dict[str, int]]:
     s = Section("hypotheses", "The paper's hypotheses against the record")
     counts = results.counts() if hasattr(results, "counts") else {
@@ -313,7 +364,7 @@ def methods_section(model: Any) -> Section:
 
 
 def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None = None, evaluation: Any = None,
-                 extra_sections: list[Section] | None = None) -> Report:
+                 extra_sections: list[Section] | None = None, scenarios: bool = True) -> Report:
     """Assemble the report from a fitted model, the hypothesis results and the episode evaluation."""
     from dualthreat.model import DualThreatModel
 
@@ -328,6 +379,8 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
                 domestic_section(DomesticModel(th).fit(store), th),
                 triangle_section(TriangleModel(th).fit(store), th),
                 identity_section(store, th)]
+    if scenarios:
+        sections.append(scenario_section(store, model))
     sections += list(extra_sections or [])
     counts = {"supported": 0, "contradicted": 0, "inconclusive": 0}
     summary = list(threats.paragraphs[: len(model.theater_.allies)])

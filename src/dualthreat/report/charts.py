@@ -94,3 +94,24 @@ def yearly_lines(df: pd.DataFrame, y: str, title: str, color: str = "ally", band
                                                     tooltip=list(df.columns[:6])))
     chart = alt.layer(*layers).properties(width=WIDTH, height=170)
     return chart.facet(column=alt.Column(f"{column}:N", title=None)) if column else chart
+
+
+RUN_COLORS = alt.Scale(domain=["baseline", "scenario"], range=["#777777", "#e08214"])
+
+
+def scenario_chart(series: pd.DataFrame, panels: list[str]) -> alt.Chart:
+    """Baseline versus scenario with 90% bands, one panel per component (``ally · level · source``) in
+    ``panels``, from a scenario run's ``series`` table."""
+    s = series.copy()
+    s["panel"] = s["ally"] + " · " + s["level"] + " · " + s["source"]
+    s = s[s.panel.isin(panels)]
+    s["date"] = s["month"] + "-15"
+    color = alt.Color("run:N", scale=RUN_COLORS, title="run")
+    base = alt.Chart(s).encode(x=alt.X("date:T", title=None))
+    band = base.mark_area(opacity=0.2).encode(y=alt.Y("lower:Q", title="z (90% band)"), y2="upper:Q", color=color)
+    line = base.mark_line(strokeWidth=1.6).encode(
+        y="mean:Q", color=color, tooltip=["panel", "month", "run", alt.Tooltip("mean:Q", format="+.2f"),
+                                          alt.Tooltip("lower:Q", format="+.2f"), alt.Tooltip("upper:Q", format="+.2f")])
+    return (band + line).properties(width=WIDTH * 2 // 3, height=140).facet(
+        facet=alt.Facet("panel:N", title=None, sort=panels), columns=min(4, max(1, len(panels)))
+    ).resolve_scale(y="independent")

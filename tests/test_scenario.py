@@ -1,0 +1,318 @@
+"""Scenarios (issue 14): shocks propagate through the threat components, the mediator and the decision
+probabilities; a counterfactual leaves everything before its start exactly as recorded; a run past the data
+projects the components with their dynamics; bad scenario files are refused (exit 2, naming file, line,
+field and value); every packaged scenario runs from the CLI and the API on the default store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import cli
+
+from dualthreat.model import DualThreatModel
+from dualthreat.scenario import Scenario, ScenarioError, packaged, packaged_path
+from dualthreat.scenario.shocks import COUNT_SCALE, Scale, apply
+from dualthreat.store import Store
+
+THREAT_KEYS = ["ally", "level", "source", "month", "baseline_mean", "scenario_mean", "difference", "lower", "upper"]
+DECISION_KEYS = ["ally", "domain", "direction", "baseline_p", "scenario_p", "difference", "lower", "upper"]
+PACKAGED = sorted(packaged())
+DRAWS = 400  # enough for the tests' claims; the CLI's default is 1000
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory, default_base) -> Path:
+    return default_base.copy(tmp_path_factory.mktemp("scenario") / "store.duckdb")
+
+
+@pytest.fixture(scope="module")
+def model(store_path) -> DualThreatModel:
+    return DualThreatModel(with_posture=False).fit(Store(store_path))
+
+
+def scenario(text: str, tmp_path: Path | None = None, name: str = "s.toml") -> Scenario:
+    text = textwrap.dedent(text)
+    if tmp_path is None:
+        return Scenario.from_text(text, name)
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return Scenario.from_file(path)
+
+
+def rows(df: pd.DataFrame, **where: str) -> pd.DataFrame:
+    for k, v in where.items():
+        df = df[df[k] == v]
+    return df
+
+
+# ----------------------------------------------------------------------------------------------------
+# propagation
+
+
+def test_a_north_korean_shock_raises_koreas_local_north_korea_component_in_its_month(model, store_path):
+    """Three more provocations against the ROK in June 2015 raise T[KOR, local, PRK] from June 2015 on, not
+    before, and leave Japan's components and mediator alone (the indicator is Korea's); Korea's mediator
+    moves with it."""
+    sc = scenario("""
+        name = "provocations"
+        start = "2015-01"
+        horizon = 12
+        [[shock]]
+        indicator = "dprk_provocation_rok"
+        month = "2015-06"
+        add = 3
+    """)
+    r = sc.run(model, Store(store_path), draws=DRAWS)
+    kor = rows(r.threats, ally="KOR", level="local", source="PRK").set_index("month")
+    assert kor.loc["2015-06", "difference"] > 0.1
+    assert kor.loc["2015-06", "lower"] > 0  # the whole 90% interval
+    assert kor.loc["2015-06", "scenario_mean"] > kor.loc["2015-06", "baseline_mean"]
+    assert (kor.loc[:"2015-05", "difference"] == 0).all()
+    assert (kor.loc["2015-07":, "difference"] > 0).all()  # a local level: the shift persists
+    assert (rows(r.threats, ally="JPN").difference == 0).all()
+    med = rows(r.threats, ally="KOR", level="mediator").set_index("month")
+    assert med.loc["2015-06", "difference"] != 0 and (med.loc[:"2015-05", "difference"] == 0).all()
+    # the altered figure: 3 more events in the month, on the model's log1p scale
+    a = r.altered
+    assert list(a.month) == ["2015-06"] and a.raw_after.iloc[0] == pytest.approx(a.raw_before.iloc[0] + 3)
+
+
+def test_a_forward_nuclear_test_raises_both_local_north_korea_components_in_the_first_month(model, store_path):
+    r = Scenario.from_file(packaged_path("nuclear_test")).run(model, Store(store_path), draws=DRAWS)
+    start = r.scenario["start"]
+    assert r.scenario["kind"] == "forecast" and start == str(model.months_[-1] + 1)
+    for ally in ("JPN", "KOR"):
+        t = rows(r.threats, ally=ally, level="local", source="PRK", month=start).iloc[0]
+        assert t.lower > 0 and t.difference > 0
+        other = rows(r.threats, ally=ally, level="local", source="CHN")
+        assert (other.difference == 0).all() and (other.lower == 0).all()
+
+
+def test_a_counterfactual_leaves_everything_before_start_exactly_as_recorded(model, store_path):
+    sc = scenario("""
+        name = "counterfactual"
+        start = "2016-02"
+        horizon = 12
+        [[shock]]
+        indicator = "dprk_nuclear_test_kor"
+        month = "2016-09"
+        add = 1
+        [[shock]]
+        indicator = "china_prk_ideal_point_distance"
+        from = "2016-02"
+        add_sd = 3
+    """)
+    r = sc.run(model, Store(store_path), draws=DRAWS)
+    assert r.scenario["kind"] == "counterfactual"
+    # the framework is fitted as of the run: nothing published after its end (January 2017 + lag)
+    assert r.framework.as_of == "2017-03-01"
+    assert r.framework.months_[-1] <= pd.Period("2017-03", freq="M")
+    s = r.series.pivot_table(index=["ally", "level", "source", "month"], columns="run",
+                             values=["mean", "lower", "upper"])
+    before = s[s.index.get_level_values("month") < "2016-02"]
+    assert len(before) >= 24 * 10
+    for col in ("mean", "lower", "upper"):
+        assert (before[(col, "baseline")] == before[(col, "scenario")]).all(), col  # exactly
+    after = s[s.index.get_level_values("month") >= "2016-02"]
+    assert (after[("mean", "baseline")] != after[("mean", "scenario")]).any()
+    assert (r.altered.month >= "2016-02").all()
+    # the baseline is the record: the framework's own filtered estimates
+    rec = r.framework.threats(start="2014-02", end="2017-01").set_index(["ally", "level", "source", "month"])
+    base = r.series[(r.series.run == "baseline") & (r.series.level != "mediator")].set_index(
+        ["ally", "level", "source", "month"])["mean"]
+    np.testing.assert_allclose(base.loc[rec.index].to_numpy(), rec["mean"].to_numpy(), atol=1e-9)
+    # the test of September 2016 shifts Korea's component from then on only
+    kor = rows(r.threats, ally="KOR", level="local", source="PRK").set_index("month")
+    assert (kor.loc[:"2016-08", "difference"] == 0).all() and kor.loc["2016-09", "lower"] > 0
+
+
+def test_a_run_past_the_data_projects_with_the_models_dynamics(model, store_path):
+    """Baseline past the data: a local level carries its last filtered mean and its band widens each month."""
+    r = Scenario.from_file(packaged_path("senkaku_doubling")).run(model, Store(store_path), draws=4000)
+    last = str(model.months_[-1])
+    baseline = r.series[(r.series.run == "baseline") & (r.series.level != "mediator")]
+    for key, g in baseline.groupby(["ally", "level", "source"]):
+        g = g.set_index("month")
+        t = model.threats(ally=key[0])
+        recorded = t[(t.level == key[1]) & (t.source == key[2])].set_index("month")
+        future = g.loc[g.index > last]
+        assert len(future) == 12
+        np.testing.assert_allclose(future["mean"], recorded.loc[last, "mean"], atol=1e-9)
+        width = (future["upper"] - future["lower"]).to_numpy()  # simulated: a few % of noise month to month
+        assert width[-1] > recorded.loc[last, "upper"] - recorded.loc[last, "lower"]
+        assert width[-3:].mean() > width[:3].mean()
+    # the doubling: only Japan's local China component moves, upward
+    jpn = rows(r.threats, ally="JPN", level="local", source="CHN")
+    assert jpn.difference.iloc[-1] > 0
+    assert (rows(r.threats, ally="KOR").difference == 0).all()
+    doubled = r.altered[r.altered.indicator == "senkaku_territorial_sea_ships"]
+    assert len(doubled) and np.allclose(doubled.raw_after, 2 * doubled.raw_before)
+    days = r.altered[r.altered.indicator == "senkaku_contiguous_zone_days"]
+    assert (days.raw_after <= 366).all()  # days never exceed the days of the year
+
+
+def test_same_seed_same_result_and_draws_change_only_the_noise(model, store_path):
+    sc = Scenario.from_file(packaged_path("nuclear_test"))
+    a, b = sc.run(model, Store(store_path), draws=DRAWS), sc.run(model, Store(store_path), draws=DRAWS)
+    pd.testing.assert_frame_equal(a.threats, b.threats)
+    pd.testing.assert_frame_equal(a.decisions, b.decisions)
+
+
+# ----------------------------------------------------------------------------------------------------
+# shocks on an indicator's own scale
+
+
+def test_shocks_work_on_the_figure_as_reported():
+    counts = Scale(COUNT_SCALE, mean=1.0, sd=0.5, unit="count")
+    z = counts.to_z(120.0, 12)  # 120 in a year
+    assert counts.to_raw(apply("scale", 2, z, counts, pd.Period("2020-12", "M"), 12)[0], 12) == pytest.approx(240)
+    assert counts.to_raw(apply("add", -200, z, counts, pd.Period("2020-12", "M"), 12)[0], 12) == pytest.approx(0)
+    assert apply("add_sd", 1.5, z, counts, pd.Period("2020-12", "M"), 12)[0] == pytest.approx(z + 1.5)
+    days = Scale(COUNT_SCALE, mean=2.0, sd=0.5, unit="days")
+    z1, clipped = apply("scale", 2, days.to_z(300.0, 12), days, pd.Period("2024-12", "M"), 12)
+    assert clipped and days.to_raw(z1, 12) == pytest.approx(366)  # 2024 has 366 days
+    # a projected figure already beyond what is possible is never moved against the shock
+    beyond = days.to_z(400.0, 12)
+    assert apply("scale", 2, beyond, days, pd.Period("2026-12", "M"), 12) == (beyond, True)
+    pct = Scale("as reported", mean=50.0, sd=10.0, unit="percent")
+    assert pct.to_raw(apply("set", 130, 0.0, pct, pd.Period("2020-12", "M"), 12)[0], 12) == pytest.approx(100)
+
+
+# ----------------------------------------------------------------------------------------------------
+# bad scenario files
+
+GOOD = """\
+name = "test"
+start = "2016-02"
+horizon = 6
+
+[[shock]]
+indicator = "dprk_nuclear_test_kor"
+month = "2016-03"
+add = 1
+"""
+
+BAD = [
+    # (what is wrong, replace this, with this, field named, value named, line)
+    ("unknown indicator", 'indicator = "dprk_nuclear_test_kor"', 'indicator = "dprk_nukes"', "shock[0].indicator",
+     "'dprk_nukes'", 6),
+    ("malformed amount", "add = 1", 'add_sd = "three"', "shock[0].add_sd", "'three'", 8),
+    ("two operations", "add = 1", "add = 1\nscale = 2", "shock[0].scale", "add, scale", 9),
+    ("no operation", "add = 1\n", "", "shock[0]", "none", 5),
+    ("not a month", 'month = "2016-03"', 'month = "2016-13"', "shock[0].month", "'2016-13'", 7),
+    ("negative offset", 'month = "2016-03"', "month = -1", "shock[0].month", "-1", 7),
+    ("month and from", 'month = "2016-03"', 'month = "2016-03"\nfrom = "2016-04"', "shock[0].month", "from/to", 7),
+    ("unknown key", "add = 1", "add = 1\nmagnitude = 3", "shock[0].magnitude", "unknown key", 9),
+    ("negative scale", "add = 1", "scale = -2", "shock[0].scale", "-2", 8),
+    ("horizon", "horizon = 6", "horizon = 0", "horizon", "0", 3),
+    ("start", 'start = "2016-02"', 'start = "Feb 2016"', "start", "'Feb 2016'", 2),
+    ("top-level key", 'name = "test"', 'name = "test"\nseed = 3', "seed", "unknown key", 2),
+    ("no shock", GOOD[GOOD.index("[[shock]]"):], "", "shock", "missing", 1),
+    ("offset with next", 'start = "2016-02"', 'start = "next"', "shock[0].month", "'2016-03'", 7),
+]
+
+
+@pytest.mark.parametrize("what,old,new,field,value,line", BAD, ids=[b[0] for b in BAD])
+def test_bad_scenario_files_are_refused_naming_file_line_field_and_value(tmp_path, what, old, new, field, value,
+                                                                         line):
+    assert old in GOOD
+    path = tmp_path / "bad.toml"
+    path.write_text(GOOD.replace(old, new, 1), "utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        Scenario.from_file(path)
+    message = str(exc.value)
+    assert message.startswith(f"{path}:{line}: {field}"), message
+    assert value in message, message
+    r = cli("scenario", "run", path, "--store", tmp_path / "no-store-needed.duckdb")
+    assert r.exit_code == 2, r.stderr
+    assert f"{path}:{line}:{field}".replace(" ", "") in r.message and value.replace(" ", "") in r.message
+
+
+RESOLVE_BAD = [
+    # refused once placed on the data: (what, replace, with, field, value named, line)
+    ("start before the data", 'start = "2016-02"', 'start = "1990-01"', "start", "'1990-01' is outside the data", 2),
+    ("start after the data", 'start = "2016-02"', 'start = "2040-01"', "start", "'2040-01' is outside the data", 2),
+    ("shock outside the run", 'month = "2016-03"', 'month = "2017-03"', "shock[0].month", "'2017-03'", 7),
+    ("offset outside the run", 'month = "2016-03"', "month = 6", "shock[0].month", "6 (= 2016-08)", 7),
+    ("to before from", 'month = "2016-03"', 'from = "2016-05"\nto = "2016-03"', "shock[0].to", "'2016-03'", 8),
+    ("nothing to alter", 'indicator = "dprk_nuclear_test_kor"', 'indicator = "kor_territorial_threat"',
+     "shock[0] (kor_territorial_threat)", "no figure of this indicator covers 2016-03", 5),
+]
+
+
+@pytest.mark.parametrize("what,old,new,field,value,line", RESOLVE_BAD, ids=[b[0] for b in RESOLVE_BAD])
+def test_scenarios_outside_the_data_or_the_run_are_refused(store_path, tmp_path, what, old, new, field, value, line):
+    path = tmp_path / "bad.toml"
+    path.write_text(GOOD.replace(old, new, 1), "utf-8")
+    Scenario.from_file(path)  # the file itself is well formed
+    r = cli("scenario", "run", path, "--store", store_path, "--draws", "20")
+    assert r.exit_code == 2, r.stdout + r.stderr
+    assert f"{path}:{line}:{field}".replace(" ", "") in r.message, r.stderr
+    assert value.replace(" ", "") in r.message, r.stderr
+
+
+def test_unreadable_or_invalid_toml_and_unknown_names_exit_2(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text('name = "x\nstart = 2016-02', "utf-8")
+    r = cli("scenario", "run", path)
+    assert r.exit_code == 2 and f"{path}:notvalidTOML" in r.message
+    r = cli("scenario", "run", "no_such_scenario")
+    assert r.exit_code == 2 and "no_such_scenario:nosuchfile,andnopackagedscenario" in r.message
+
+
+# ----------------------------------------------------------------------------------------------------
+# packaged scenarios, from the CLI and the API
+
+
+def test_scenario_list_shows_every_packaged_scenario_with_its_note():
+    r = cli("scenario", "list", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    listed = {x["name"]: x for x in r.json()}
+    assert sorted(listed) == PACKAGED
+    assert {"nuclear_test", "senkaku_doubling", "china_backing_falls", "us_retrenchment",
+            "china_punishes_2016"} <= set(listed)
+    assert all(len(x["note"]) > 100 for x in listed.values())
+    assert "no indicator of US commitment" in listed["us_retrenchment"]["note"]
+
+
+@pytest.mark.parametrize("name", PACKAGED)
+def test_every_packaged_scenario_runs_from_the_cli_and_the_api(name, model, store_path):
+    r = cli("scenario", "run", name, "--store", store_path, "--format", "json", "--draws", str(DRAWS))
+    assert r.exit_code == 0, r.stderr
+    out = r.json()
+    assert list(out) == ["scenario", "threats", "decisions"]
+    assert all(list(t) == THREAT_KEYS for t in out["threats"])
+    assert all(list(d) == DECISION_KEYS for d in out["decisions"])
+    threats, decisions = pd.DataFrame(out["threats"]), pd.DataFrame(out["decisions"])
+    assert set(threats.ally) == {"JPN", "KOR"} and {"JPN", "KOR"} <= set(decisions.ally)
+    assert len(threats) == 2 * 5 * out["scenario"]["horizon"]  # 4 components + the mediator, per ally and month
+    for df in (threats, decisions):
+        assert (df.lower <= df.difference + 1e-12).all() and (df.difference <= df.upper + 1e-12).all()
+    assert (threats.difference.abs() > 1e-6).any()  # it changes something
+    p = decisions.groupby("ally")[["baseline_p", "scenario_p"]].sum()
+    np.testing.assert_allclose(p.to_numpy(), 1.0, atol=1e-9)
+    # the Python API returns the same tables
+    api = Scenario.from_file(packaged_path(name)).run(model, Store(store_path), draws=DRAWS)
+    np.testing.assert_allclose(api.threats[THREAT_KEYS[4:]].to_numpy(dtype=float),
+                               threats[THREAT_KEYS[4:]].to_numpy(dtype=float), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(api.decisions[DECISION_KEYS[3:]].to_numpy(dtype=float),
+                               decisions[DECISION_KEYS[3:]].to_numpy(dtype=float), rtol=1e-9, atol=1e-12)
+    assert json.loads(json.dumps(api.as_dict()))["scenario"]["name"] == out["scenario"]["name"]
+
+
+def test_table_and_csv_formats(store_path):
+    r = cli("scenario", "run", "nuclear_test", "--store", store_path, "--draws", "40")
+    assert r.exit_code == 0, r.stderr
+    assert "JPN" in r.stdout and "KOR" in r.stdout and "difference [90%]" in r.stdout
+    r = cli("scenario", "run", "nuclear_test", "--store", store_path, "--draws", "40", "--format", "csv")
+    assert r.exit_code == 0, r.stderr
+    table = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert {x["table"] for x in table} == {"threats", "decisions"}
+    assert {"baseline", "scenario", "difference", "lower", "upper"} <= set(table[0])
