@@ -1,17 +1,18 @@
-"""The adapter between scenarios and a decision model: probabilities of each direction of an ally's
-decision given its threat picture, with the decision model's own uncertainty.
+"""The adapter between scenarios and the framework's decision model (:mod:`dualthreat.model.decision`):
+probabilities of each direction of an actor's decision in a domain, given simulated threat paths, with the
+decision model's own uncertainty.
 
-Until the framework's decision model lands, this is the episode forecaster of
-:mod:`dualthreat.evaluate.episodes` as it stands: a multinomial logistic regression (L2, ``C = 0.5``) of the
-direction of coded decisions on the actor and the ally's five features (its four filtered threat components
-and its mediator; a joint Japan-ROK decision takes the mean of both allies'), features standardised on the
-training episodes, probabilities floored. It does not condition on the domain, so its rows carry
-``domain = "all"``. Its uncertainty is that of its coefficients, by the bootstrap: ``replicates`` fits on
-episodes resampled with replacement (Efron & Tibshirani 1993, *An Introduction to the Bootstrap*).
+The decision model is :class:`~dualthreat.model.decision.DecisionModel` as it stands (the pooled base rate
+of directions tilted by the framework's score; fitted on the stored episodes before the run). Its
+uncertainty is that of its estimates, by the bootstrap: ``replicates`` fits on episodes resampled with
+replacement (Efron & Tibshirani 1993, *An Introduction to the Bootstrap*), the first on the episodes as they
+are. A simulated threat path is a point, not a band: each draw of the features is given with sd 0, so the
+decision model's integral over the band is left to the simulation (the mean over draws is that integral).
 
-The training features are the filtered estimates of the scenario's own fitted framework in each episode's
-month (one fit, one scale for training and scenario alike), rather than one fit as of each episode's date as
-in the out-of-time evaluation: cheaper, and consistent with the features it is then given.
+:meth:`BootstrapDecisions.scores` and :meth:`~BootstrapDecisions.proba` evaluate the fitted model's own pieces (its base rate, its
+:func:`~dualthreat.model.decision.framework_score`, its ``lambda_`` and
+:func:`~dualthreat.model.decision.tilted_proba`) on arrays of draws, which is what
+:meth:`DecisionModel.predict_proba` does row by row (``tests/test_scenario.py`` checks they agree).
 """
 
 from __future__ import annotations
@@ -19,69 +20,72 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dualthreat.evaluate.episodes import FEATURES, FLOOR
 from dualthreat.ingest.curated import DIRECTIONS
+from dualthreat.model.decision import POSSIBLE, SIDE, DecisionModel, actor_weights, framework_score, tilted_proba
 
-DOMAIN_ALL = "all"
 
-
-class BootstrapForecaster:
-    """The episode forecaster, fitted ``replicates`` times on bootstrap resamples of the episodes.
+class BootstrapDecisions:
+    """The decision model, fitted ``replicates`` times on bootstrap resamples of the episodes.
 
     Parameters
     ----------
-    replicates : number of bootstrap fits (the first one is the fit on the episodes as they are).
+    replicates : number of fits (the first one on the episodes as they are).
     seed : seed of the resampling.
-    C : inverse L2 penalty of the logistic regression (the forecaster's).
     """
 
-    def __init__(self, replicates: int = 200, seed: int = 0, C: float = 0.5) -> None:
+    def __init__(self, replicates: int = 100, seed: int = 0) -> None:
         self.replicates = replicates
         self.seed = seed
-        self.C = C
 
-    def fit(self, episodes: pd.DataFrame) -> BootstrapForecaster:
-        """``episodes``: one row per episode with ``actor``, ``direction`` and the columns of FEATURES."""
-        from sklearn.linear_model import LogisticRegression
-
-        if episodes.empty:
+    def fit(self, X: pd.DataFrame, y: pd.Series) -> BootstrapDecisions:
+        """``X``: the decision model's features (``date``, ``actor``, ``domain`` and ``{ally}_{feature}``,
+        ``{ally}_{feature}_sd``); ``y``: the directions."""
+        if X.empty:
             raise ValueError("no episodes to learn the decision model from")
-        self.classes_ = list(DIRECTIONS)
-        self.actors_ = sorted(episodes.actor.unique(), key=lambda a: (a.count("-"), a))  # allies, then joint
-        self.n_episodes_ = len(episodes)
-        x_all = self._design(episodes)
-        y_all = episodes.direction.to_numpy()
+        X = X.reset_index(drop=True)
+        y = pd.Series(list(y))
         rng = np.random.default_rng(self.seed)
-        self.models_ = []
+        self.models_: list[DecisionModel] = []
         for r in range(self.replicates):
-            idx = np.arange(len(y_all)) if r == 0 else rng.integers(0, len(y_all), len(y_all))
-            x, y = x_all[idx], y_all[idx]
-            mu, sd = x.mean(axis=0), x.std(axis=0)
-            sd[sd == 0] = 1.0
-            seen = sorted(set(y))
-            clf = None
-            if len(seen) > 1:
-                clf = LogisticRegression(C=self.C, max_iter=2000).fit((x - mu) / sd, y)
-            self.models_.append((mu, sd, clf, seen))
+            idx = np.arange(len(X)) if r == 0 else rng.integers(0, len(X), len(X))
+            self.models_.append(DecisionModel().fit(X.iloc[idx].reset_index(drop=True),
+                                                    y.iloc[idx].reset_index(drop=True)))
+        self.classes_ = list(DIRECTIONS)
+        self.n_episodes_ = len(X)
+        self._cell: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self.cells_ = sorted(set(zip(X["actor"], X["domain"])), key=lambda c: (c[0].count("-"), c[0], c[1]))
         return self
 
-    def _design(self, frame: pd.DataFrame) -> np.ndarray:
-        onehot = np.column_stack([(frame.actor == a).astype(float) for a in self.actors_])
-        return np.column_stack([onehot, frame[FEATURES].fillna(0.0).to_numpy(dtype=float)])
+    def scores(self, replicate: int, X: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Each ally's framework score at each row of features ``X`` (``date`` and ``{ally}_{feature}``;
+        sds taken as 0) under fit ``replicate`` (NaN where it cannot be computed)."""
+        m = self.models_[replicate]
+        allies = {a for actor, _ in self.cells_ for a in actor_weights(actor)}
+        return {a: framework_score(X, a, m.score)[0] for a in sorted(allies)}
 
-    def design(self, actor: str, features: np.ndarray) -> np.ndarray:
-        """Rows of the design for ``actor`` from an (n, len(FEATURES)) array of features."""
-        onehot = np.tile([1.0 if a == actor else 0.0 for a in self.actors_], (len(features), 1))
-        return np.column_stack([onehot, np.nan_to_num(features, nan=0.0)])
+    def proba(self, replicate: int, actor: str, domain: str, scores: dict[str, np.ndarray]) -> np.ndarray:
+        """P(direction) for ``actor`` in ``domain`` given the allies' ``scores`` (from :meth:`scores`) under fit
+        ``replicate``: rows x DIRECTIONS; a row without a score gets the base rate, as in
+        :meth:`DecisionModel.predict_proba`."""
+        m = self.models_[replicate]
+        key = (replicate, actor, domain)
+        if key not in self._cell:
+            cell = pd.DataFrame({"actor": [actor], "domain": [domain]})
+            self._cell[key] = (m.base_rate_.predict_proba(cell)[0],
+                               np.array([SIDE[d] if d in POSSIBLE[domain] else 0.0 for d in DIRECTIONS]))
+        pi0, side0 = self._cell[key]
+        n = len(next(iter(scores.values())))
+        eta = np.zeros(n)
+        for ally, w in actor_weights(actor).items():
+            eta = eta + w * m.lambda_.get(ally, 0.0) * scores.get(ally, np.full(n, np.nan))
+        ok = np.isfinite(eta)
+        out = np.tile(pi0, (n, 1))
+        if ok.any():
+            k = int(ok.sum())
+            out[ok] = tilted_proba(out[ok], np.tile(side0, (k, 1)), eta[ok], np.zeros(k), m.nodes)
+        return out
 
-    def predict_proba(self, replicate: int, x: np.ndarray) -> np.ndarray:
-        """P(direction) for each row of the design ``x`` under bootstrap fit ``replicate``: (n, classes)."""
-        mu, sd, clf, seen = self.models_[replicate]
-        out = np.zeros((len(x), len(self.classes_)))
-        if clf is None:
-            out[:, self.classes_.index(seen[0])] = 1.0
-        else:
-            proba = clf.predict_proba((x - mu) / sd)
-            for j, c in enumerate(clf.classes_):
-                out[:, self.classes_.index(c)] = proba[:, j]
-        return (1 - FLOOR) * out + FLOOR / len(self.classes_)
+    @staticmethod
+    def possible(domain: str) -> list[int]:
+        """Indices (in DIRECTIONS) of the directions possible in ``domain``."""
+        return [i for i, d in enumerate(DIRECTIONS) if d in POSSIBLE[domain]]

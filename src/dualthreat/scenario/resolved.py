@@ -1,5 +1,5 @@
-"""A scenario's shocks, the inputs they may name besides the theater's indicators, and the scenario placed
-on the data's months (what :meth:`Scenario.resolve` returns); the error every check of a scenario raises."""
+"""A scenario's shocks and the scenario placed on the data's months (what :meth:`Scenario.resolve`
+returns); the error every check of a scenario raises."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 Timing = str | int | None  # "YYYY-MM", months after start, or left out
-
-# Inputs a shock may alter besides the theater's indicators: the mediator's measure of China's backing.
-MEDIATOR_INPUTS = {
-    "china_prk_ideal_point_distance": "distance between China's and North Korea's UN ideal points, per year "
-                                      "(the mediator's China backing is minus its z-score; larger = less backing)",
-}
-
 
 class ScenarioError(ValueError):
     """A scenario file is invalid; the message names the file, line, field and value."""

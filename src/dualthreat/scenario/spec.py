@@ -8,7 +8,7 @@ horizon = 12              # months simulated from start
 note = "what the scenario represents"
 
 [[shock]]
-indicator = "dprk_nuclear_test_kor"   # an indicator id of the theater (or a mediator input)
+indicator = "dprk_nuclear_test_kor"   # an indicator id of the theater (or of its [[backing]])
 month = 0                 # the month it applies: "YYYY-MM" or months after start (0 = start);
                           # or from/to for a run of months (either may be left out: start / end of run)
 add = 1                   # exactly one of: add (raw units), add_sd (reference sds), scale (x), set (raw)
@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from dualthreat.scenario.resolved import MEDIATOR_INPUTS, Resolved, ResolvedShock, ScenarioError, Shock, Timing
+from dualthreat.scenario.resolved import Resolved, ResolvedShock, ScenarioError, Shock, Timing
 from dualthreat.theater import Theater, load_theater
 
 OPERATIONS = ("add", "add_sd", "scale", "set")
@@ -110,7 +110,7 @@ class Scenario:
                                 f"outside the run ({start} to {end}, start + horizon - 1)")
         return m
 
-    def run(self, model: Any, store: Any, draws: int = 1000, seed: int = 0, replicates: int = 200) -> Any:
+    def run(self, model: Any, store: Any, draws: int = 1000, seed: int = 0, replicates: int = 100) -> Any:
         """Run the scenario against the framework (see :func:`dualthreat.scenario.run.run_scenario`)."""
         from dualthreat.scenario.run import run_scenario
 
@@ -192,7 +192,7 @@ def _parse(data: dict[str, Any], file: str, text: str, theater: Theater) -> Scen
         raise ScenarioError(f"{file}:{lines.top('shock')}: shock: a scenario needs at least one [[shock]] table "
                             f"(found {raw_shocks!r})" if "shock" in data else
                             f"{file}:1: shock: missing (a scenario needs at least one [[shock]] table)")
-    known = {i.id for i in theater.indicators} | set(MEDIATOR_INPUTS)
+    known = {i.id for i in theater.indicators} | {i.id for i in theater.backing}
     shocks = []
     for n, raw in enumerate(raw_shocks):
         def fail(key: str | None, reason: str, n: int = n) -> ScenarioError:
@@ -210,8 +210,8 @@ def _parse(data: dict[str, Any], file: str, text: str, theater: Theater) -> Scen
             close = difflib.get_close_matches(indicator, sorted(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise fail("indicator", f"{indicator!r} is not an indicator of the theater {theater.name}{hint}; "
-                                    "`dualthreat theater` lists them, and the mediator input is "
-                                    f"{', '.join(MEDIATOR_INPUTS)}")
+                                    "`dualthreat theater show` lists them (the threat indicators and the "
+                                    "[[backing]] ones of the mediator)")
         ops = [k for k in OPERATIONS if k in raw]
         if len(ops) != 1:
             raise fail(ops[1] if len(ops) > 1 else None,
