@@ -48,6 +48,8 @@ def run(
                                         show_default=False)],
     draws: Annotated[int, typer.Option("--draws", min=2, help="Simulation draws.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the simulation and the bootstrap.")] = 0,
+    replicates: Annotated[int, typer.Option("--replicates", min=1,
+                                            help="Bootstrap fits of the decision model.")] = 100,
     store: StoreOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -66,7 +68,8 @@ def run(
     try:
         with progress() as bar:
             bar.add_task(f"running {scenario.name}", total=None)
-            result = scenario.run(DualThreatModel(with_posture=False), Store(store), draws=draws, seed=seed)
+            result = scenario.run(DualThreatModel(with_posture=False), Store(store), draws=draws, seed=seed,
+                                  replicates=replicates)
     except ScenarioError as exc:
         fail(str(exc), 2)
     except StoreError as exc:
@@ -101,7 +104,7 @@ def _tables(result: Any) -> None:  # noqa: ANN401 - ScenarioResult
         for r in g.itertuples():
             row[r.ally] = _change(r.baseline_mean, r.scenario_mean, r.difference, r.lower, r.upper, "+.2f")
         rows.append(row)
-    emit(rows, OutputFormat.table, title="Threat components and mediator, filtered (z vs the reference window): "
+    emit(rows, OutputFormat.table, title=f"Threat components and mediator, filtered ({info['scale']}): "
          "baseline -> scenario, difference [90%]; first and last month of the run (every month: --format "
          "csv|json)", columns=["level", "source", "month", *allies])
     d = result.decisions
@@ -117,7 +120,8 @@ def _tables(result: Any) -> None:  # noqa: ANN401 - ScenarioResult
          columns=["domain", "direction", *actors])
     if len(result.altered):
         emit(_runs(result.altered), OutputFormat.table,
-             title="Figures the scenario altered (raw: as reported; z: on the model's scale)")
+             title="Figures the scenario altered (raw: as reported; model: the column's value, a z-score or, for a "
+               "list of dated events, the count)")
     for line in info["unchanged"]:
         console.print(f"Unchanged: {line}.", markup=False, highlight=False)
 
