@@ -391,3 +391,15 @@ def test_table_and_csv_formats(store_path):
     table = list(csv.DictReader(io.StringIO(r.stdout)))
     assert {x["table"] for x in table} == {"threats", "decisions"}
     assert {"baseline", "scenario", "difference", "lower", "upper"} <= set(table[0])
+
+
+def test_the_report_section_shows_every_packaged_scenario_with_bands(model, store_path):
+    from dualthreat.report.build import scenario_section
+
+    s = scenario_section(Store(store_path), model, draws=DRAWS)
+    assert len(s.charts) == len(PACKAGED)  # each packaged scenario moves something, and gets its chart
+    text = " ".join(s.paragraphs) + " ".join(c[1] for c in s.charts)
+    assert model.scale_label_ in text and "1996-2015" not in text  # the label comes from the model
+    for key in PACKAGED:
+        assert f"; {key})" in text
+    assert s.tables[0].rows and all("[" in r["difference [90%]"] for r in s.tables[0].rows)

@@ -257,8 +257,11 @@ def scenario_section(store: Store, model: Any, draws: int = 1000) -> Section:
     s = Section("scenarios", "What if: the packaged scenarios")
     s.paragraphs.append(
         "Each scenario shipped with dualthreat (listed by dualthreat scenario list) shocks the framework's inputs; the "
-        "framework is re-run with its fitted parameters, and every result is the difference from the baseline "
-        "run with a 90% interval from simulation. A scenario is conditional on the model: it says what the "
+        "threat components with a shocked indicator, and China's backing of North Korea, are re-filtered with their "
+        "fitted parameters (a shock enters in its month and fades at the fitted rate; past the data the state is "
+        "projected with the model's dynamics), the mediator follows, and the decision model gives the probability of "
+        "each direction. Every result is the difference from the baseline run with a 90% interval from simulation "
+        f"(threat components in {model.scale_label_}). A scenario is conditional on the model: it says what the "
         "framework would estimate and forecast had the inputs been so, not what would happen. Method and limits: "
         "docs/scenarios.md.")
     rows = []
@@ -281,15 +284,20 @@ def scenario_section(store: Store, model: Any, draws: int = 1000) -> Section:
                     f"{_f(top.scenario_mean)} by {info['end']} (difference {_f(top.difference)} "
                     f"[{_f(top.lower)}, {_f(top.upper)}])")
             if dtop is not None:
-                text += (f", P({dtop.direction}) {_f(dtop.baseline_p, '.2f')} -> {_f(dtop.scenario_p, '.2f')} "
-                         f"({_f(dtop.difference, '+.3f')} [{_f(dtop.lower, '+.3f')}, {_f(dtop.upper, '+.3f')}])")
+                text += (f"; the largest change of a decision probability is P({dtop.direction} | {dtop.domain}) "
+                         f"{_f(dtop.baseline_p, '.3f')} -> {_f(dtop.scenario_p, '.3f')} ({_f(dtop.difference, '+.3f')} "
+                         f"[{_f(dtop.lower, '+.3f')}, {_f(dtop.upper, '+.3f')}])")
             said.append(text)
         s.paragraphs.append(f"{info['name']} ({info['kind']}, {info['start']} to {info['end']}; "
-                            f"{key}): " + "; ".join(said) + ".")
+                            f"{key}): " + "; ".join(said) + f". Decisions: {info['decision_model']}.")
         panels = [" · ".join(k) for k in moved.index]
+        backing = r.series[r.series.level == "backing"].pivot_table(index="month", columns="run", values="mean")
+        if len(backing) and ((backing["scenario"] - backing["baseline"]).abs() > 1e-9).any():
+            panels.append(" · ".join(["backing", th.backer or ""]))
         if panels:
             s.charts.append((f"scenario-{key}", f"{info['name']}: baseline and scenario, filtered, 90% bands "
-                             f"({info['kind']} from {info['start']})", charts.scenario_chart(r.series, panels)))
+                             f"({info['kind']} from {info['start']}; {model.scale_label_})",
+                             charts.scenario_chart(r.series, panels)))
         for x in end.itertuples():
             if (x.ally, x.level, x.source) in moved.index:
                 rows.append({"scenario": key, "ally": x.ally, "component": f"{x.level} · {x.source}",
