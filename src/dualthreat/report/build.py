@@ -283,7 +283,9 @@ def scenario_section(store: Store, model: Any, draws: int = 1000) -> Section:
             text = (f"{th.label(ally)}: {top.level} {th.label(top.source)} {_f(top.baseline_mean)} -> "
                     f"{_f(top.scenario_mean)} by {info['end']} (difference {_f(top.difference)} "
                     f"[{_f(top.lower)}, {_f(top.upper)}])")
-            if dtop is not None:
+            if dtop is not None and abs(dtop.difference) < 5e-4:
+                text += "; no decision probability moves by 0.0005 or more"
+            elif dtop is not None:
                 text += (f"; the largest change of a decision probability is P({dtop.direction} | {dtop.domain}) "
                          f"{_f(dtop.baseline_p, '.3f')} -> {_f(dtop.scenario_p, '.3f')} ({_f(dtop.difference, '+.3f')} "
                          f"[{_f(dtop.lower, '+.3f')}, {_f(dtop.upper, '+.3f')}])")
