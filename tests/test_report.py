@@ -19,7 +19,8 @@ from dualthreat.store import Store
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".ci" / "output"
 HOSTILE = '<script>window.__pwned = 1; alert("x")</script><img src=x onerror="window.__pwned=2">'
-SECTIONS = ["threats", "alliance", "domestic", "triangle", "identity", "hypotheses", "sources", "methods"]
+SECTIONS = ["threats", "alliance", "domestic", "triangle", "identity", "scenarios", "hypotheses", "sources",
+            "methods"]
 
 
 def _browser_or_skip() -> None:
@@ -92,6 +93,8 @@ def test_report_in_headless_chromium(report_path):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
         page.locator("section#threats").screenshot(path=str(ARTIFACTS / "report-threats.png"))
+        assert page.locator("section#scenarios .vega-chart svg").count() >= 5  # one chart per packaged scenario
+        page.locator("section#scenarios").screenshot(path=str(ARTIFACTS / "report-scenarios.png"))
         browser.close()
     assert not errors, errors
     assert all(u.startswith(("file:", "data:", "blob:", "about:")) for u in requests), \

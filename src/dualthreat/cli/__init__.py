@@ -15,6 +15,7 @@ from dualthreat.cli import (
     home,
     model,
     report,
+    scenario,
     serve,
     theater,
     triangle,
@@ -30,7 +31,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
-for _group in (report, data, theater, model, evaluate, triangle, home, events, serve):
+for _group in (report, data, theater, model, evaluate, triangle, home, events, scenario, serve):
     app.add_typer(_group.app)
 
 

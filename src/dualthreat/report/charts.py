@@ -116,3 +116,25 @@ def reliability(tables: dict) -> alt.Chart:
         tooltip=["model", "n", alt.Tooltip("mean_predicted:Q", format=".2f"),
                  alt.Tooltip("observed_frequency:Q", format=".2f")])
     return alt.layer(diag, rule, pts).properties(width=WIDTH + 60, height=WIDTH)
+
+
+RUN_COLORS = alt.Scale(domain=["baseline", "scenario"], range=["#777777", "#e08214"])
+
+
+def scenario_chart(series: pd.DataFrame, panels: list[str]) -> alt.Chart:
+    """Baseline versus scenario with 90% bands, one panel per component (``ally · level · source``, or
+    ``backing · source`` for China's backing of North Korea) in ``panels``, from a scenario run's ``series``."""
+    s = series.copy()
+    s["panel"] = (s["ally"] + " · ").where(s["ally"] != "", "") + s["level"] + " · " + s["source"]
+    s = s[s.panel.isin(panels)]
+    s["date"] = s["month"] + "-15"
+    color = alt.Color("run:N", scale=RUN_COLORS, title="run")
+    base = alt.Chart(s).encode(x=alt.X("date:T", title=None))
+    band = base.mark_area(opacity=0.2).encode(y=alt.Y("lower:Q", title="filtered (90% band)"), y2="upper:Q",
+                                              color=color)
+    line = base.mark_line(strokeWidth=1.6).encode(
+        y="mean:Q", color=color, tooltip=["panel", "month", "run", alt.Tooltip("mean:Q", format="+.2f"),
+                                          alt.Tooltip("lower:Q", format="+.2f"), alt.Tooltip("upper:Q", format="+.2f")])
+    return (band + line).properties(width=WIDTH * 2 // 3, height=140).facet(
+        facet=alt.Facet("panel:N", title=None, sort=panels), columns=min(4, max(1, len(panels)))
+    ).resolve_scale(y="independent")

@@ -530,8 +530,8 @@ class Dashboard:
     @staticmethod
     def _packaged(module: Any) -> list[Path]:
         packaged = getattr(module, "packaged", None)
-        if callable(packaged):
-            return sorted(Path(str(p)) for p in packaged())
+        if callable(packaged):  # name -> Scenario, each with the file it was read from
+            return sorted(Path(s.file) for s in packaged().values())
         folder = resources.files("dualthreat.scenario").joinpath("examples")
         return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")) if folder.is_dir() else []
 
@@ -589,7 +589,7 @@ class Dashboard:
         try:
             with self._scenario_lock:  # one simulation at a time: each takes the two cores for seconds
                 scenario = module.Scenario.from_file(path)
-                result = scenario.run(self.model_)
+                result = scenario.run(self.model_, self.store)
         except errors as exc:
             message = str(exc).replace(hide, "<form>") if hide else str(exc)
             raise BadParameter("scenario", message) from None
