@@ -532,23 +532,21 @@ def standardise(obs: pd.DataFrame, start: pd.Period | None = None, min_obs: int 
 
 
 _ESTIMATES: dict[tuple, np.ndarray] = {}
-_LAST: dict[tuple, np.ndarray] = {}  # the last estimate of each model structure: the next search starts there
 
 
 def _estimate(model: LevelTransient, names: tuple) -> np.ndarray:
-    """Maximum-likelihood parameters, memoised (the same data and settings give the same fit). The search for
-    a model of the same structure as an earlier one (e.g. the same component fitted as of another date)
-    starts from that one's estimate, which only shortens the search."""
+    """Maximum-likelihood parameters, memoised (the same data and settings give the same fit). Every search
+    starts from the model's own default start: a warm start from an earlier fit (of another as-of date, say)
+    made the estimate depend on what the process had fitted before, by up to ~1e-3, and a fit as of an early
+    date after a fit on all data would have started from later data."""
     structure = (names, tuple(model.lengths), tuple(model.signs), tuple(model.counts),
                  tuple(f is None for f in model.fixed_r), tuple(f is None for f in model.fixed_alpha), model.bounds)
     key = (structure, model.endog.shape, np.nan_to_num(model.endog, nan=np.inf).tobytes(),
            tuple(model.fixed_r), tuple(model.fixed_alpha))
     if key not in _ESTIMATES:
-        _ESTIMATES[key] = model.fit(_LAST.get(structure))
-        _LAST[structure] = _ESTIMATES[key]
-        for memo in (_ESTIMATES, _LAST):
-            if len(memo) > 512:
-                memo.pop(next(iter(memo)))
+        _ESTIMATES[key] = model.fit(None)
+        if len(_ESTIMATES) > 512:
+            _ESTIMATES.pop(next(iter(_ESTIMATES)))
     return _ESTIMATES[key].copy()
 
 
