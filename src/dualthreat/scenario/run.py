@@ -128,7 +128,10 @@ def run_scenario(scenario: Any, model: Any, store: Any, draws: int = 1000, seed:
 
 
 def _episodes(store: Any) -> pd.DataFrame:
-    sql = "SELECT episode_id, date, actor, domain, direction FROM episodes ORDER BY date, episode_id"
+    """The stored episodes the decision model may learn from: those with a source URL, as in the out-of-time
+    evaluation (:mod:`dualthreat.evaluate.episodes`)."""
+    sql = ("SELECT episode_id, date, actor, domain, direction FROM episodes "
+           "WHERE trim(coalesce(source_url, '')) <> '' ORDER BY date, episode_id")
     if store.is_open:
         return store.query(sql).to_pandas()
     with store:
