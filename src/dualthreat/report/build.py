@@ -495,6 +495,7 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
 
     from dualthreat.model.domestic import DomesticModel
     from dualthreat.model.triangle import TriangleModel
+    from dualthreat.theater import load_theater
 
     model = model or DualThreatModel().fit(store)
     th = model.theater_
@@ -504,7 +505,7 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
                 domestic_section(DomesticModel(th).fit(store), th),
                 triangle_section(TriangleModel(th).fit(store), th),
                 identity_section(store, th)]
-    if scenarios:
+    if scenarios and th.name == load_theater().name:  # the packaged scenarios are written for the default theater
         sections.append(scenario_section(store, model))
     sections += list(extra_sections or [])
     counts = {"supported": 0, "contradicted": 0, "inconclusive": 0}
