@@ -125,6 +125,8 @@ def episodes_evaluate(
 
 def print_evaluation(ev) -> None:  # noqa: ANN001 - an Evaluation
     """The scores, the paired comparisons and the subsets, as tables."""
+    from dualthreat.evaluate.scoring import verdict
+
     cols = ["model", "n", "brier", "log_loss", "rps", "accuracy"]
     rows = [{"model": "dual threat framework", "n": ev.n, **ev.framework}]
     rows += [{"model": name.replace("_", " ") + " (baseline)", "n": ev.n, **sc} for name, sc in ev.baselines.items()]
@@ -132,8 +134,7 @@ def print_evaluation(ev) -> None:  # noqa: ANN001 - an Evaluation
          title="Out-of-time forecasts of alliance decisions (lower Brier, log loss and RPS are better)")
     comp = [{"framework minus": name.replace("_", " "), "Brier difference": c["brier_difference"],
              "90% lower": c["lower"], "90% upper": c["upper"], "DM p": c["p_value"],
-             "verdict": ("framework better" if c["upper"] < 0 else "framework worse" if c["lower"] > 0
-                         else "not separated from zero")}
+             "verdict": verdict(c["lower"], c["upper"])}
             for name, c in ev.comparison.items()]
     if comp:
         emit(comp, OutputFormat.table, title="Paired per-episode Brier differences (negative favours the framework)")

@@ -232,8 +232,7 @@ def _sensitivity(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train: i
                      "lower": c["lower"], "upper": c["upper"]})
     for row in rows:
         if row.get("n"):
-            row["verdict"] = ("framework better" if row["upper"] < 0 else "framework worse" if row["lower"] > 0
-                              else "not separated")
+            row["verdict"] = scoring.verdict(row["lower"], row["upper"])
     return rows
 
 
@@ -342,7 +341,7 @@ def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theate
                         "reason": f"only {int((pool.date < pool.date[i]).sum())} earlier episodes "
                                   f"(minimum {min_train})"})
     observed = [y.iloc[i] for i in r.scored]
-    sc, comparison, skill = _summary(r.proba, observed) if r.scored else ({k: scores(np.zeros((0, 7)), [], classes)
+    sc, comparison, skill = _summary(r.proba, observed) if r.scored else ({k: scores(np.zeros((0, len(classes))), [], classes)
                                                                            for k in MODELS}, {}, {})
     feature_cols = [c for c in X.columns if c not in ("episode_id", "actor", "domain", "date")]
     rows = []

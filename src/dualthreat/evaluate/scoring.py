@@ -133,6 +133,11 @@ def compare(loss: np.ndarray, reference: np.ndarray, level: float = LEVEL) -> di
             "p_value": diebold_mariano(d), "n": int(len(d))}
 
 
+def verdict(lower: float, upper: float) -> str:
+    """The reading of a 90% interval of a loss difference (framework minus baseline)."""
+    return "framework better" if upper < 0 else "framework worse" if lower > 0 else "not separated from zero"
+
+
 def reliability(proba: np.ndarray, outcome: np.ndarray, possible: np.ndarray, bins: int = 5,
                 level: float = LEVEL) -> pd.DataFrame:
     """One row per equal-width bin of forecast probability: ``n`` forecasts (every possible direction of every

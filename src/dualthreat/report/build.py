@@ -127,12 +127,10 @@ def threat_section(model: Any) -> tuple[Section, pd.DataFrame]:
     return s, latest
 
 
-def _verdict(lower: float, upper: float) -> str:
-    return "framework better" if upper < 0 else "framework worse" if lower > 0 else "not separated from zero"
-
-
 def forecast_paragraphs(ev: Any) -> list[str]:
     """What the out-of-time forecasts showed, in words, with the interval of every difference."""
+    from dualthreat.evaluate.scoring import verdict
+
     fw, br, st = ev.framework, ev.baselines["base_rate"], ev.baselines["single_threat"]
     out = [f"Forecast out of time (each episode from data published before it; the decision model fitted on "
            f"earlier episodes only), the framework scores a multi-class Brier score of {_f(fw['brier'], '.3f')} "
@@ -144,7 +142,7 @@ def forecast_paragraphs(ev: Any) -> list[str]:
         if c:
             out.append(f"Framework minus {label}: {_f(c['brier_difference'], '+.3f')} Brier per episode, 90% "
                        f"interval [{_f(c['lower'], '+.3f')}, {_f(c['upper'], '+.3f')}] (block bootstrap), "
-                       f"Diebold-Mariano p = {_f(c['p_value'], '.2f')}: {_verdict(c['lower'], c['upper'])}.")
+                       f"Diebold-Mariano p = {_f(c['p_value'], '.2f')}: {verdict(c['lower'], c['upper'])}.")
     perm = ev.permutation
     if perm.get("shifts"):
         out.append(f"Shifting the threat series in time against the episodes ({perm['shifts']} shifts) gives a "
@@ -543,6 +541,6 @@ def make_report(store: Store, with_episodes: bool = True,
         sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS))
     say("forecasting the episodes out of time")
     with_episodes = with_episodes and not theater_episodes(store, model.theater_).empty
-    evaluation = (evaluate(store) if theater is None else evaluate(store, theater=theater)) if with_episodes else None
+    evaluation = evaluate(store, theater=theater) if with_episodes else None
     say("writing the report")
     return model, hyps, evaluation, build_report(store, model, hyps, evaluation, sensitivity=sens)
