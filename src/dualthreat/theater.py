@@ -246,12 +246,7 @@ def _entries(file: str, data: dict[str, Any], key: str, allowed: set[str], requi
         where = f"{key}[{n}]"
         if not isinstance(raw, dict):
             raise _fail(file, where, "must be a table")
-        bad = set(raw) - allowed
-        if bad:
-            raise _fail(file, f"{where}.{sorted(bad)[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        for k in required:
-            if not isinstance(raw.get(k), str) or not raw[k]:
-                raise _fail(file, f"{where}.{k}", "missing or not a string")
+        _strings(file, where, raw, tuple(required), allowed)
         where = f"{key}[{n}] ({raw['id']})"
         if raw["id"] in ids:
             raise _fail(file, f"{where}.id", "duplicate id")

@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from dualthreat.measure.text import DEFAULT_WORDLIST, load_wordlist, score_texts
+from dualthreat.stats import fisher_z_interval, z_quantile
 from dualthreat.store import Store
 from dualthreat.theater import PublicSeries, Theater, load_theater  # PublicSeries: a [[public]] entry
 
-Z90 = 1.6448536269514722
 MIN_SERIES_YEARS = 3  # a poll series needs this many years to be standardised
 MIN_GAP_YEARS = 3  # years with both elite and public measures needed for a gap
 
@@ -60,7 +60,7 @@ def _series_values(store: Store, spec: PublicSeries, resolved: pd.DataFrame, pew
         p = pew[(pew.respondent_iso3 == spec.ally) & (pew.target == spec.target) & pew.quality_flag.isna()]
         p = p.dropna(subset=[spec.series])
         share = p[spec.series] / 100
-        half = Z90 * np.sqrt(share * (1 - share) / p["n_respondents"].where(p["n_respondents"] > 0))
+        half = z_quantile() * np.sqrt(share * (1 - share) / p["n_respondents"].where(p["n_respondents"] > 0))
         frames.append(pd.DataFrame({"year": p.wave.astype(int), "value": p[spec.series],
                                     "lower": 100 * (share - half), "upper": 100 * (share + half), "n_polls": 1,
                                     "source": "pew_favorability"}))
@@ -116,14 +116,6 @@ def public_perception(store: Store, allies: tuple[str, ...], series: tuple[Publi
 # the gap
 
 
-def _fisher_ci(r: float, n: int, z: float = Z90) -> tuple[float, float]:
-    if n < 4 or not np.isfinite(r) or abs(r) >= 1:
-        return float("nan"), float("nan")
-    f = np.arctanh(r)
-    half = z / np.sqrt(n - 3)
-    return float(np.tanh(f - half)), float(np.tanh(f + half))
-
-
 def elite_public_gap(elite: pd.DataFrame, public: pd.DataFrame, sources: tuple[str, ...],
                      categories: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per ally, source and year with both: elite salience and public perception, each standardised over the
@@ -166,7 +158,7 @@ def elite_public_gap(elite: pd.DataFrame, public: pd.DataFrame, sources: tuple[s
             ez = (both["elite"] - both["elite"].mean()) / both["elite"].std(ddof=1)
             pz = (both["public"] - both["public"].mean()) / both["public"].std(ddof=1)
             r = float(np.corrcoef(ez, pz)[0, 1])
-            lo, hi = _fisher_ci(r, n)
+            lo, hi = fisher_z_interval(r, n)
             summary.append({**info, "correlation": r, "correlation_lower": lo, "correlation_upper": hi,
                             "status": "computed"})
             bounds = elite[(elite.ally == ally) & (elite.category == cat)].set_index("year")[["lower", "upper"]]

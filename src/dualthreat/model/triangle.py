@@ -39,10 +39,10 @@ import numpy as np
 import pandas as pd
 
 from dualthreat.measure.network import balance_summary, signed_matrix, triads
+from dualthreat.stats import verdict, z_quantile
 from dualthreat.store import Store
 from dualthreat.theater import Theater, load_theater
 
-Z90 = 1.6448536269514722
 MIN_ROLL_CALLS = 20
 TRAILING_YEARS = 3
 MIN_YEARS = 10  # fewer years than this (or fewer than MIN_EPISODE_YEARS years with a coded episode) = N too small
@@ -122,7 +122,7 @@ def _vote_ties(store: Store, states: tuple[str, ...], min_roll_calls: int) -> pd
         v = v[(v.subset == "all") & (v.n >= min_roll_calls) & v.kappa.notna()]
         if v.empty:
             continue
-        se = (v.kappa_upper - v.kappa_lower) / (2 * Z90)
+        se = (v.kappa_upper - v.kappa_lower) / (2 * z_quantile())
         frames.append(pd.DataFrame({
             "period": v.year.astype(int).astype(str), "year": v.year.astype(int), "a": a, "b": b,
             "weight": v.kappa, "lower": v.kappa_lower, "upper": v.kappa_upper,
@@ -138,7 +138,7 @@ def ideal_point_pairs(store: Store, states: tuple[str, ...]) -> pd.DataFrame:
     normals with sd = (q95 - q05) / 3.29, as in :mod:`dualthreat.measure.unga`)."""
     ip = store.query("SELECT iso3, year, ideal_point, q05, q95 FROM ideal_points WHERE ideal_point IS NOT NULL "
                      f"AND iso3 IN ({', '.join('?' * len(states))})", list(states)).to_pandas()
-    ip["sd"] = (ip["q95"] - ip["q05"]) / (2 * Z90)
+    ip["sd"] = (ip["q95"] - ip["q05"]) / (2 * z_quantile())
     rows = []
     for a, b in itertools.combinations(states, 2):
         m = ip[ip.iso3 == a].merge(ip[ip.iso3 == b], on="year", suffixes=("_a", "_b"))
@@ -208,7 +208,7 @@ def ideal_point_ties(pairs: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
     mu, sd = pairs["diff"], pairs["sd"].where(pairs["sd"] > 0, 1e-9)
     # P(|diff| < d0) with diff ~ N(mu, sd^2): the probability that the pair is closer than its zero point
     p = norm.cdf((d0 - mu) / sd) - norm.cdf((-d0 - mu) / sd)
-    half = Z90 * pairs["sd"]
+    half = z_quantile() * pairs["sd"]
     lo_d = np.maximum(pairs["distance"] - half, 0)
     hi_d = pairs["distance"] + half
     return pd.DataFrame({
@@ -412,16 +412,6 @@ def abandonment_fear(proxies: pd.DataFrame) -> pd.DataFrame:
     return g.agg(fear=("signal", "mean"), n_proxies=("signal", "size")).reset_index()
 
 
-def _verdict(lo: float, hi: float, predicted: int) -> str:
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return "inconclusive"
-    if (predicted > 0 and lo > 0) or (predicted < 0 and hi < 0):
-        return "supported"
-    if (predicted > 0 and hi < 0) or (predicted < 0 and lo > 0):
-        return "contradicted"
-    return "inconclusive"
-
-
 def cha_test(cooperation: pd.DataFrame, fear: pd.DataFrame, allies: tuple[str, str],
              events: pd.DataFrame | None = None, events_status: str = EVENTS_NEEDED,
              level: float = 0.90, pair: str | None = None) -> pd.DataFrame:
@@ -476,7 +466,7 @@ def cha_test(cooperation: pd.DataFrame, fear: pd.DataFrame, allies: tuple[str, s
                 row[f"{term}_coef"] = float(fit.params[term])
                 row[f"{term}_lower"] = float(ci.loc[term, 0])
                 row[f"{term}_upper"] = float(ci.loc[term, 1])
-                row[f"{term}_verdict"] = _verdict(ci.loc[term, 0], ci.loc[term, 1], predicted)
+                row[f"{term}_verdict"] = verdict(float(ci.loc[term, 0]), float(ci.loc[term, 1]), n, predicted, min_n=4)
         nonzero = int((d[col] != 0).sum()) if name == "episode_net" else n
         row["years_with_signal"] = nonzero
         if n < MIN_YEARS or (name == "episode_net" and nonzero < MIN_EPISODE_YEARS):
