@@ -92,3 +92,24 @@ def test_japans_score_weighs_china_more_from_2010():
                       "JPN_local_PRK": [0.0, 0.0], "JPN_local_PRK_sd": [0.0, 0.0]})
     mean, _ = framework_score(X, "JPN")
     assert mean == pytest.approx([2 / 3, 4 / 5])
+
+
+def test_the_scores_follow_the_theaters_roles_not_country_names():
+    """Swap the roles: Korea becomes the ally that follows its local great-power threat, Japan the mediator's;
+    a theater without roles (the eastern flank) states no framework score, so the base rate forecasts."""
+    import dataclasses
+
+    from dualthreat.theater import load_theater
+
+    th = load_theater()
+    swapped = dataclasses.replace(th, roles={**th.roles, "great_power_ally": "KOR", "client_ally": "JPN"})
+    X = pd.DataFrame({"date": pd.to_datetime(["2011-06-01"]),
+                      "KOR_local_CHN": [1.0], "KOR_local_CHN_sd": [0.0], "KOR_local_PRK": [0.0],
+                      "KOR_local_PRK_sd": [0.0], "JPN_mediator": [0.7], "JPN_mediator_sd": [0.1],
+                      "KOR_mediator": [5.0], "KOR_mediator_sd": [0.0]})
+    assert framework_score(X, "KOR", theater=swapped)[0] == pytest.approx([4 / 5])
+    assert framework_score(X, "JPN", theater=swapped)[0] == pytest.approx([0.7])
+    assert framework_score(X, "KOR", theater=th)[0] == pytest.approx([5.0])
+    flank = load_theater("eastern_flank")
+    assert not flank.roles.get("great_power_ally")
+    assert np.isnan(framework_score(X, "KOR", theater=flank)[0]).all()

@@ -171,9 +171,10 @@ def design(episodes: pd.DataFrame, features: pd.DataFrame, theater: Theater) -> 
 
 
 def _forecasters(**kw: object) -> dict[str, Callable[[], object]]:
-    """The framework and the two baselines; ``kw`` are DecisionModel parameters (the sensitivity runs)."""
+    """The framework and the two baselines; ``kw`` are DecisionModel parameters (the theater, the sensitivity
+    runs' specifications)."""
     return {"framework": lambda: DecisionModel("dual_threat", **kw), "base_rate": BaseRate,
-            "single_threat": lambda: DecisionModel("single_china", **kw)}
+            "single_threat": lambda: DecisionModel("single_great_power", **kw)}
 
 
 @dataclass
@@ -216,11 +217,13 @@ SPECIFICATIONS: tuple[tuple[str, dict, int], ...] = (
     ("threat bands ignored", {"uncertainty": False}, 0), ("first origin after 20 episodes", {}, 20))
 
 
-def _sensitivity(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train: int, baseline: dict) -> list[dict]:
+def _sensitivity(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train: int, baseline: dict,
+                 theater: Theater) -> list[dict]:
     """The framework against the base rate under each of :data:`SPECIFICATIONS` (and the main one)."""
     rows = [{"specification": "as registered", **baseline}]
     for name, params, train in SPECIFICATIONS:
-        r = rolling_origin(X, y, targets, max(min_train, train), models=("framework", "base_rate"), **params)
+        r = rolling_origin(X, y, targets, max(min_train, train), models=("framework", "base_rate"),
+                           theater=theater, **params)
         if not r.scored:
             rows.append({"specification": name, "n": 0})
             continue
@@ -286,7 +289,7 @@ def _summary(proba: dict[str, np.ndarray], observed: list[str]) -> tuple[dict, d
 
 
 def _permutation(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train: int, observed_brier: float,
-                 shifts: int, feature_cols: list[str]) -> dict:
+                 shifts: int, feature_cols: list[str], theater: Theater) -> dict:
     """The framework's Brier with the feature table shifted circularly in time against the episodes."""
     dates = sorted(set(X["date"]))
     if len(dates) < 3 or shifts <= 0:
@@ -298,7 +301,7 @@ def _permutation(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train: i
         moved = {d: dates[(j + k) % len(dates)] for j, d in enumerate(dates)}
         Xk = X.copy()
         Xk[feature_cols] = by_date.reindex([moved[d] for d in X["date"]]).to_numpy()
-        r = rolling_origin(Xk, y, targets, min_train, models=("framework",))
+        r = rolling_origin(Xk, y, targets, min_train, models=("framework",), theater=theater)
         obs = [y.iloc[i] for i in r.scored]
         null.append(scores(r.proba["framework"], obs, list(DIRECTIONS))["brier"])
     p = (1 + sum(b <= observed_brier for b in null)) / (1 + len(null))
@@ -335,7 +338,7 @@ def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theate
     X = design(pool, feats, theater)
     y = pool["direction"].reset_index(drop=True)
     targets = [int(i) for i in np.flatnonzero(pool.episode_id.isin(set(target.episode_id)))]
-    r = rolling_origin(X, y, targets, min_train)
+    r = rolling_origin(X, y, targets, min_train, theater=theater)
     for i in sorted(set(targets) - set(r.scored)):
         skipped.append({"id": pool.episode_id[i], "date": str(pool.date[i].date()),
                         "reason": f"only {int((pool.date < pool.date[i]).sum())} earlier episodes "
@@ -382,11 +385,11 @@ def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theate
     parameters = {a: {"last": float(lam[a].iloc[-1]), "median": float(lam[a].median()),
                       "share_at_zero": float((lam[a] < 1e-6).mean())} for a in lam.columns} if len(lam) else {}
     permutation = (_permutation(X, y, r.scored, min_train, sc["framework"]["brier"], permutation_shifts,
-                                feature_cols) if r.scored else {"shifts": 0, "p_value": None})
+                                feature_cols, theater) if r.scored else {"shifts": 0, "p_value": None})
     c = comparison.get("base_rate", {})
     sensitivity = _sensitivity(X, y, r.scored, min_train, {
         "n": len(rows), "framework": sc["framework"]["brier"], "base_rate": sc["base_rate"]["brier"],
-        "difference": c.get("brier_difference"), "lower": c.get("lower"), "upper": c.get("upper")}) if rows else []
+        "difference": c.get("brier_difference"), "lower": c.get("lower"), "upper": c.get("upper")}, theater) if rows else []
     protocol = {"origin": "rolling, one per episode date", "min_train": min_train,
                 "features": "filtered components and mediator as of the episode's date, with sds",
                 "interval": "90%, moving block bootstrap, blocks of round(n^(1/3)) episodes, "

@@ -12,7 +12,7 @@ multinomial choice that starts from the base rate and lets the framework's threa
   directions not yet seen get smoothed mass.
 * ``u_d`` is the direction's side on the domain's axis (:data:`SIDE`): +1 toward the US (or Japan-ROK up),
   -1 toward China (or Japan-ROK down), 0 for the directions the framework places on neither side.
-* ``z_ally`` is the framework's score, fixed before any episode is scored (:data:`JAPAN_WEIGHTS`,
+* ``z_ally`` is the framework's score, fixed before any episode is scored (:data:`GREAT_POWER_ALLY_WEIGHTS`,
   :func:`framework_score`): Japan responds to its local China threat more than to the North Korean one, and
   more so from 2010 (H2); Korea responds to the North Korean threat through China's observed backing of
   Pyongyang, the mediator (H4: hope in Beijing moves Seoul toward China, China seen backing the North moves
@@ -37,6 +37,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from dualthreat.ingest.curated import DIRECTIONS, DOMAINS
+from dualthreat.theater import Theater, load_theater
 
 # ----------------------------------------------------------------------------------------------- the codebook
 
@@ -65,21 +66,23 @@ SIDE: dict[str, float] = {"toward_us": 1.0, "toward_china": -1.0, "hedge": 0.0, 
 
 # ---------------------------------------------------------------------------------------------------- priors
 
-#: Japan's score: weights of its local China and local North Korean threat, before and from January 2010
-#: (H2: "follows its local China threat more than its North Korean threat, increasingly so after 2010";
-#: the paper: "escalating sovereignty disputes with China since the 2010s have increasingly pushed Tokyo
-#: toward an open embrace of the United States", while "in the past [it] framed its alliance in terms of ...
-#: North Korea"). Both push toward the US; China weighs twice North Korea before 2010, four times from 2010.
+#: The score of the great-power ally (Japan in Northeast Asia, the theater's ``great_power_ally`` role): weights
+#: of its local great-power (China) and local client (North Korea) threat, before and from January 2010 (H2:
+#: "follows its local China threat more than its North Korean threat, increasingly so after 2010"; the paper:
+#: "escalating sovereignty disputes with China since the 2010s have increasingly pushed Tokyo toward an open
+#: embrace of the United States", while "in the past [it] framed its alliance in terms of ... North Korea").
+#: Both push toward the patron; the great power weighs twice the client before 2010, four times from 2010.
 #: Convex weights keep the score on the threat components' scale.
-JAPAN_WEIGHTS = {"before_2010": {"local_CHN": 2 / 3, "local_PRK": 1 / 3},
-                 "from_2010": {"local_CHN": 4 / 5, "local_PRK": 1 / 5}}
-JAPAN_SHIFT = pd.Timestamp("2010-01-01")
+GREAT_POWER_ALLY_WEIGHTS = {"before_shift": {"great_power": 2 / 3, "client": 1 / 3},
+                            "from_shift": {"great_power": 4 / 5, "client": 1 / 5}}
+GREAT_POWER_ALLY_SHIFT = pd.Timestamp("2010-01-01")
 
-#: Korea's score is the mediator M = T[KOR, local, PRK] x B (China's observed backing of Pyongyang,
-#: :mod:`dualthreat.model.mediator`), with sign +1: a high North Korean threat while China backs the North
-#: (M > 0) moves Seoul toward Washington; the same threat while China is seen as distant from Pyongyang, a
-#: possible restrainer (M < 0), moves it toward Beijing (H4). China's direct threat to Korea: weight 0 (H3).
-KOREA_SCORE = "mediator"
+#: The client ally's score (South Korea, the ``client_ally`` role) is the mediator M = T[ally, local, client] x
+#: B (the great power's observed backing of the client, :mod:`dualthreat.model.mediator`), with sign +1: a
+#: high North Korean threat while China backs the North (M > 0) moves Seoul toward Washington; the same threat
+#: while China is seen as distant from Pyongyang, a possible restrainer (M < 0), moves it toward Beijing (H4).
+#: The great power's direct threat to the client ally: weight 0 (H3).
+CLIENT_ALLY_SCORE = "mediator"
 
 #: Scale of the half-normal prior on each lambda. With scores of about unit scale, lambda = 0.5 multiplies
 #: the odds of toward_us against hedge by 1.65 per unit of score; the prior keeps 95% of its mass below 1.
@@ -88,40 +91,48 @@ SMOOTHING = 2.0  # pseudo-episodes each level of the base rate borrows from the 
 TOP_SMOOTHING = 1.0  # pseudo-episodes per direction at the top (all episodes) level
 NODES = 20  # Gauss-Hermite nodes for the integral over the score's band
 
-SCORES = ("dual_threat", "single_china")
+SCORES = ("dual_threat", "single_great_power")
 
 
 def actor_weights(actor: str) -> dict[str, float]:
-    """Which allies' scores drive a decision: the actor itself, or both equally for a joint act (JPN-KOR)."""
+    """Which allies' scores drive a decision: the actor itself, or both equally for a joint act ("A-B")."""
     allies = actor.split("-")
     return {a: 1.0 / len(allies) for a in allies}
 
 
-def framework_score(X: pd.DataFrame, ally: str, score: str = "dual_threat") -> tuple[np.ndarray, np.ndarray]:
+def framework_score(X: pd.DataFrame, ally: str, score: str = "dual_threat",
+                    theater: Theater | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The score z_ally of each row of ``X`` as a mean and an sd (NaN where it cannot be computed).
 
-    ``X`` holds, per ally, ``{ally}_{feature}`` and ``{ally}_{feature}_sd`` columns (features
-    ``local_CHN``, ``local_PRK``, ``systemic_CHN``, ``mediator``) and a ``date`` column. ``score`` is
-    ``dual_threat`` (the framework) or ``single_china`` (the baseline: one China threat, the mean of the
-    local and systemic China components, for every ally).
+    ``X`` holds, per ally, ``{ally}_{feature}`` and ``{ally}_{feature}_sd`` columns (features ``{level}_{source}``
+    and ``mediator``, :func:`dualthreat.evaluate.episodes.feature_names`) and a ``date`` column. ``score`` is
+    ``dual_threat`` (the framework) or ``single_great_power`` (the baseline: one great-power threat, the mean of
+    the local and systemic components, for every ally). Which ally is which comes from the ``theater``'s
+    roles (default: the packaged theater): the ``great_power_ally`` follows its local great-power threat over
+    the client's, the ``client_ally`` follows the mediator, and an ally with neither role has no
+    framework score (its decisions are forecast by the base rate).
     """
+    theater = theater or load_theater()
+    gp, client = theater.great_power, theater.client
+
     def col(name: str) -> np.ndarray:
         c = f"{ally}_{name}"
         return X[c].to_numpy(dtype=float) if c in X else np.full(len(X), np.nan)
 
-    if score == "single_china":
-        mean = (col("local_CHN") + col("systemic_CHN")) / 2
-        sd = np.sqrt(col("local_CHN_sd") ** 2 + col("systemic_CHN_sd") ** 2) / 2
+    if score == "single_great_power":
+        mean = (col(f"local_{gp}") + col(f"systemic_{gp}")) / 2
+        sd = np.sqrt(col(f"local_{gp}_sd") ** 2 + col(f"systemic_{gp}_sd") ** 2) / 2
     elif score != "dual_threat":
         raise ValueError(f"unknown score {score!r}; expected one of {SCORES}")
-    elif ally == "JPN":
-        late = pd.to_datetime(X["date"]).to_numpy() >= JAPAN_SHIFT.to_datetime64()
-        w_c = np.where(late, JAPAN_WEIGHTS["from_2010"]["local_CHN"], JAPAN_WEIGHTS["before_2010"]["local_CHN"])
-        w_p = np.where(late, JAPAN_WEIGHTS["from_2010"]["local_PRK"], JAPAN_WEIGHTS["before_2010"]["local_PRK"])
-        mean = w_c * col("local_CHN") + w_p * col("local_PRK")
-        sd = np.sqrt((w_c * col("local_CHN_sd")) ** 2 + (w_p * col("local_PRK_sd")) ** 2)
-    elif ally == "KOR":
-        mean, sd = col(KOREA_SCORE), col(f"{KOREA_SCORE}_sd")
+    elif ally == theater.role("great_power_ally") and gp and client:
+        late = pd.to_datetime(X["date"]).to_numpy() >= GREAT_POWER_ALLY_SHIFT.to_datetime64()
+        w = GREAT_POWER_ALLY_WEIGHTS
+        w_g = np.where(late, w["from_shift"]["great_power"], w["before_shift"]["great_power"])
+        w_c = np.where(late, w["from_shift"]["client"], w["before_shift"]["client"])
+        mean = w_g * col(f"local_{gp}") + w_c * col(f"local_{client}")
+        sd = np.sqrt((w_g * col(f"local_{gp}_sd")) ** 2 + (w_c * col(f"local_{client}_sd")) ** 2)
+    elif ally == theater.role("client_ally"):
+        mean, sd = col(CLIENT_ALLY_SCORE), col(f"{CLIENT_ALLY_SCORE}_sd")
     else:  # the framework states no score for this ally
         mean = sd = np.full(len(X), np.nan)
     bad = ~(np.isfinite(mean) & np.isfinite(sd))
@@ -225,7 +236,8 @@ class DecisionModel:
 
     Parameters
     ----------
-    score : ``dual_threat`` (the framework) or ``single_china`` (baseline: one China threat per ally).
+    score : ``dual_threat`` (the framework) or ``single_great_power`` (baseline: one great-power threat per ally).
+    theater : whose roles say which ally follows which score (:func:`framework_score`); default the packaged one.
     prior_sd : scale of the half-normal prior on each ally's lambda (MAP estimate, lambda >= 0).
     smoothing, top_smoothing : the base rate's pooling (:class:`BaseRate`).
     uncertainty : integrate over the score's band (True) or use its mean only.
@@ -236,9 +248,11 @@ class DecisionModel:
     or are too few), ``n_fit_`` (training episodes with a score), ``n_without_score_``.
     """
 
-    def __init__(self, score: str = "dual_threat", prior_sd: float = PRIOR_SD, smoothing: float = SMOOTHING,
-                 top_smoothing: float = TOP_SMOOTHING, uncertainty: bool = True, nodes: int = NODES) -> None:
+    def __init__(self, score: str = "dual_threat", theater: Theater | None = None, prior_sd: float = PRIOR_SD,
+                 smoothing: float = SMOOTHING, top_smoothing: float = TOP_SMOOTHING, uncertainty: bool = True,
+                 nodes: int = NODES) -> None:
         self.score = score
+        self.theater = theater
         self.prior_sd = prior_sd
         self.smoothing = smoothing
         self.top_smoothing = top_smoothing
@@ -254,7 +268,7 @@ class DecisionModel:
         mean = np.zeros((len(X), len(allies)))
         sd = np.zeros((len(X), len(allies)))
         for j, a in enumerate(allies):
-            m, s = framework_score(X, a, self.score)
+            m, s = framework_score(X, a, self.score, self.theater_)
             mean[:, j], sd[:, j] = m, s
         needed = c > 0
         ok = ~np.any(needed & ~np.isfinite(mean), axis=1)
@@ -281,6 +295,7 @@ class DecisionModel:
     # -------------------------------------------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y: pd.Series | list[str]) -> DecisionModel:
         y = pd.Series(list(y), index=X.index)
+        self.theater_ = self.theater or load_theater()
         self.classes_ = list(DIRECTIONS)
         self.base_rate_ = BaseRate(self.smoothing, self.top_smoothing).fit(X, y)
         allies, c, mean, sd, ok = self._terms(X)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from dualthreat.ingest.curated import DIRECTIONS
 from dualthreat.model.decision import POSSIBLE, SIDE, DecisionModel, actor_weights, framework_score, tilted_proba
+from dualthreat.theater import Theater
 
 
 class BootstrapDecisions:
@@ -31,11 +32,13 @@ class BootstrapDecisions:
     ----------
     replicates : number of fits (the first one on the episodes as they are).
     seed : seed of the resampling.
+    theater : whose roles say which ally follows which score (default: the packaged theater).
     """
 
-    def __init__(self, replicates: int = 100, seed: int = 0) -> None:
+    def __init__(self, replicates: int = 100, seed: int = 0, theater: Theater | None = None) -> None:
         self.replicates = replicates
         self.seed = seed
+        self.theater = theater
 
     def fit(self, X: pd.DataFrame, y: pd.Series) -> BootstrapDecisions:
         """``X``: the decision model's features (``date``, ``actor``, ``domain`` and ``{ally}_{feature}``,
@@ -48,7 +51,7 @@ class BootstrapDecisions:
         self.models_: list[DecisionModel] = []
         for r in range(self.replicates):
             idx = np.arange(len(X)) if r == 0 else rng.integers(0, len(X), len(X))
-            self.models_.append(DecisionModel().fit(X.iloc[idx].reset_index(drop=True),
+            self.models_.append(DecisionModel(theater=self.theater).fit(X.iloc[idx].reset_index(drop=True),
                                                     y.iloc[idx].reset_index(drop=True)))
         self.classes_ = list(DIRECTIONS)
         self.n_episodes_ = len(X)
@@ -61,7 +64,7 @@ class BootstrapDecisions:
         sds taken as 0) under fit ``replicate`` (NaN where it cannot be computed)."""
         m = self.models_[replicate]
         allies = {a for actor, _ in self.cells_ for a in actor_weights(actor)}
-        return {a: framework_score(X, a, m.score)[0] for a in sorted(allies)}
+        return {a: framework_score(X, a, m.score, m.theater_)[0] for a in sorted(allies)}
 
     def proba(self, replicate: int, actor: str, domain: str, scores: dict[str, np.ndarray]) -> np.ndarray:
         """P(direction) for ``actor`` in ``domain`` given the allies' ``scores`` (from :meth:`scores`) under fit

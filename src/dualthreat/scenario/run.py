@@ -336,7 +336,7 @@ class _Run:
             t, tsd = X[f"{ally}_local_{self.client}"].to_numpy(), X[f"{ally}_local_{self.client}_sd"].to_numpy()
             X[f"{ally}_{MEDIATOR}"] = t * bm
             X[f"{ally}_{MEDIATOR}_sd"] = np.sqrt(bm ** 2 * tsd ** 2 + t ** 2 * bsd ** 2)
-        decider = BootstrapDecisions(self.replicates, self.seed).fit(X, episodes.direction)
+        decider = BootstrapDecisions(self.replicates, self.seed, self.theater).fit(X, episodes.direction)
 
         run_months = out[run_mask]
         n_months = len(run_months)
