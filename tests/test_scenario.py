@@ -403,3 +403,45 @@ def test_the_report_section_shows_every_packaged_scenario_with_bands(model, stor
     for key in PACKAGED:
         assert f"; {key})" in text
     assert s.tables[0].rows and all("[" in r["difference [90%]"] for r in s.tables[0].rows)
+
+
+# ----------------------------------------------------------------------------------------------------
+# scenarios name their theater
+
+
+def test_a_scenario_is_checked_against_the_theater_it_names(tmp_path):
+    from dualthreat.theater import load_theater
+
+    flank = load_theater("eastern_flank")
+    assert sorted(packaged(flank)) == ["russia_backing_falls"]  # and the default theater's list has it not
+    assert "russia_backing_falls" not in PACKAGED and len(PACKAGED) == 5
+    assert Scenario.from_file(packaged_path("russia_backing_falls")).theater == "eastern_flank"
+    assert Scenario.from_file(packaged_path("nuclear_test")).theater == "northeast_asia"
+    with pytest.raises(ScenarioError, match=r"russia_backing_falls.toml:5: theater: the scenario is written for "
+                                            r"the theater 'eastern_flank', not 'northeast_asia': run it with "
+                                            r"--theater eastern_flank"):
+        Scenario.from_file(packaged_path("russia_backing_falls"), load_theater())
+    # a file that names no theater is checked against the one it runs in: Northeast Asia's indicators
+    # are not the eastern flank's
+    text = packaged_path("nuclear_test").read_text("utf-8").replace('theater = "northeast_asia"\n', "")
+    assert Scenario.from_text(text, "n.toml").theater == "northeast_asia"
+    with pytest.raises(ScenarioError, match="is not an indicator of the theater"):
+        Scenario.from_text(text, "n.toml", flank)
+
+
+def test_the_eastern_flank_scenario_runs_from_the_cli_without_decisions(store_path):
+    r = cli("scenario", "list", "--theater", "eastern_flank", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert [x["name"] for x in r.json()] == ["russia_backing_falls"]
+    r = cli("scenario", "run", "russia_backing_falls", "--store", store_path, "--format", "json", "--draws", "40",
+            "--replicates", "2")
+    assert r.exit_code == 0, r.stderr
+    out = r.json()
+    threats = pd.DataFrame(out["threats"])
+    assert set(threats.ally) == {"POL", "LTU"}
+    moved = threats[threats.difference.abs() > 1e-9]
+    assert set(moved.level) == {"mediator"}  # only the backing moves, and through it the mediator
+    assert out["decisions"] == []  # no coded episodes of Poland or Lithuania: no decision model, said so
+    assert out["scenario"]["decision_model"].startswith("none: the theater has no coded decision episodes")
+    r = cli("scenario", "run", "russia_backing_falls", "--store", store_path, "--draws", "40", "--replicates", "2")
+    assert r.exit_code == 0 and "No decision probabilities" in r.stdout

@@ -137,6 +137,16 @@ class Theater:
     affinity_series: str | None = None  # [hypotheses] affinity_series: the great-power ally's affinity with the other
 
     @property
+    def key(self) -> str:
+        """The theater's short name: the packaged name (``eastern_flank``) or its file's name without ``.toml``;
+        what ``--theater``, a scenario file's ``theater`` key and ``report-<key>.html`` use."""
+        return Path(self.file).stem if self.file else self.name
+
+    def is_actor(self, actor: str) -> bool:
+        """True for an episode actor of this theater: one of its allies, or a joint act of them (``A-B``)."""
+        return set(str(actor).split("-")) <= set(self.allies)
+
+    @property
     def great_power(self) -> str | None:
         """The great power among the sources: the backer of the client."""
         return self.backer

@@ -11,6 +11,7 @@ from dualthreat.cli.options import (
     FormatOpt,
     OutputFormat,
     StoreOpt,
+    TheaterOpt,
     console,
     emit,
     fail,
@@ -28,8 +29,9 @@ CSV_COLUMNS = ["table", "ally", "level", "source", "month", "domain", "direction
                "difference", "lower", "upper"]
 
 
-def _load(file: str) -> Any:  # noqa: ANN401 - Scenario
+def _load(file: str, theater: str | None) -> Any:  # noqa: ANN401 - Scenario
     from dualthreat.scenario import Scenario, ScenarioError, packaged_path
+    from dualthreat.theater import load_theater
 
     path = Path(file)
     if not path.exists():
@@ -37,7 +39,7 @@ def _load(file: str) -> Any:  # noqa: ANN401 - Scenario
     if not path.exists():
         fail(f"{file}: no such file, and no packaged scenario of that name (see `dualthreat scenario list`)", 2)
     try:
-        return Scenario.from_file(path)
+        return Scenario.from_file(path, load_theater(theater) if theater else None)
     except ScenarioError as exc:
         fail(str(exc), 2)
 
@@ -51,6 +53,7 @@ def run(
     replicates: Annotated[int, typer.Option("--replicates", min=1,
                                             help="Bootstrap fits of the decision model.")] = 100,
     store: StoreOpt = None,
+    theater: TheaterOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Run a scenario: the allies' threat components, mediator and decision probabilities under the
@@ -63,12 +66,13 @@ def run(
     from dualthreat.model import DualThreatModel
     from dualthreat.scenario import ScenarioError
     from dualthreat.store import Store, StoreError
+    from dualthreat.theater import load_theater
 
-    scenario = _load(file)
+    scenario = _load(file, theater)  # without --theater: the theater the file names (default northeast_asia)
     try:
         with progress() as bar:
             bar.add_task(f"running {scenario.name}", total=None)
-            result = scenario.run(DualThreatModel(with_posture=False), Store(store), draws=draws, seed=seed,
+            result = scenario.run(DualThreatModel(load_theater(theater or scenario.theater), with_posture=False), Store(store), draws=draws, seed=seed,
                                   replicates=replicates)
     except ScenarioError as exc:
         fail(str(exc), 2)
@@ -108,6 +112,9 @@ def _tables(result: Any) -> None:  # noqa: ANN401 - ScenarioResult
          "baseline -> scenario, difference [90%]; first and last month of the run (every month: --format "
          "csv|json)", columns=["level", "source", "month", *allies])
     d = result.decisions
+    if d.empty:
+        console.print("No decision probabilities: the theater has no coded decision episodes with a source URL "
+                      "for the decision model to learn from.", markup=False, highlight=False)
     actors = list(dict.fromkeys(d.ally))
     rows = []
     for (domain, direction), g in d.groupby(["domain", "direction"], sort=False):
@@ -115,9 +122,10 @@ def _tables(result: Any) -> None:  # noqa: ANN401 - ScenarioResult
         for r in g.itertuples():
             row[r.ally] = _change(r.baseline_p, r.scenario_p, r.difference, r.lower, r.upper, ".3f")
         rows.append(row)
-    emit(rows, OutputFormat.table, title="Probability of each direction for a decision taken in a month of the "
-         f"run: baseline -> scenario, difference [90%] ({info['decision_model']})",
-         columns=["domain", "direction", *actors])
+    if rows:
+        emit(rows, OutputFormat.table, title="Probability of each direction for a decision taken in a month of the "
+             f"run: baseline -> scenario, difference [90%] ({info['decision_model']})",
+             columns=["domain", "direction", *actors])
     if len(result.altered):
         emit(_runs(result.altered), OutputFormat.table,
              title="Figures the scenario altered (raw: as reported; model: the column's value, a z-score or, for a "
@@ -151,12 +159,14 @@ def _change(base: float, scen: float, diff: float, lo: float, hi: float, f: str)
 
 
 @scenario_app.command("list")
-def list_(fmt: FormatOpt = OutputFormat.table) -> None:
-    """The packaged scenarios, from the paper's own questions; run one with `dualthreat scenario run NAME`."""
+def list_(theater: TheaterOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
+    """The packaged scenarios of a theater (default northeast_asia), from the paper's own questions; run one
+    with `dualthreat scenario run NAME` (add --theater for another theater's)."""
     from dualthreat.scenario import ScenarioError, packaged
+    from dualthreat.theater import load_theater
 
     try:
-        scenarios = packaged()
+        scenarios = packaged(load_theater(theater))
     except ScenarioError as exc:
         fail(str(exc), 2)
     rows = [{"name": key, "title": s.name, "start": s.start, "horizon": s.horizon,
@@ -165,7 +175,7 @@ def list_(fmt: FormatOpt = OutputFormat.table) -> None:
     if fmt is not OutputFormat.table:
         emit(rows, fmt)
         return
-    emit(rows, fmt, title="Packaged scenarios", columns=["name", "title", "start", "horizon", "shocks"],
+    emit(rows, fmt, title=f"Packaged scenarios of {load_theater(theater).name}", columns=["name", "title", "start", "horizon", "shocks"],
          max_width=70)
     for r in rows:
         console.print(f"\n[bold]{r['name']}[/bold]: ", end="", highlight=False)

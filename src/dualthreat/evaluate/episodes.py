@@ -328,6 +328,10 @@ def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theate
     # earlier episodes: the stored (calibration) ones and the file's own, by date; a file's episode
     # replaces a stored one with the same id
     pool = pd.concat([stored[~stored.episode_id.isin(replaced)], target], ignore_index=True)
+    skipped += [{"id": e, "date": str(pd.Timestamp(d).date()),
+                 "reason": f"actor {a} is not an ally of the theater {theater.key} (nor a joint act of its allies)"}
+                for e, d, a in zip(target.episode_id, target.date, target.actor) if not theater.is_actor(a)]
+    pool = pool[[theater.is_actor(a) for a in pool.actor]]  # the theater's allies' decisions only
     pool["date"] = pd.to_datetime(pool["date"])
     pool = pool.sort_values(["date", "episode_id"]).reset_index(drop=True)
     if not len(pool):

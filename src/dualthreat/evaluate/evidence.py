@@ -26,8 +26,7 @@ def components(theater: Any) -> list[str]:
 
 def episodes_of(episodes: pd.DataFrame, theater: Any) -> pd.DataFrame:
     """The coded episodes whose actor is an ally of the theater, or a joint act of its allies (``A-B``)."""
-    allies = set(theater.allies)
-    return episodes[[set(str(a).split("-")) <= allies for a in episodes.actor]].copy()
+    return episodes[[theater.is_actor(a) for a in episodes.actor]].copy()
 
 
 class Evidence:

@@ -490,10 +490,9 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
     """Assemble the report from a fitted model, the hypothesis results, the episode evaluation, the verdicts'
     sensitivity (:func:`dualthreat.evaluate.sensitivity.sensitivity_table`) and the packaged scenarios."""
     from dualthreat.model import DualThreatModel
-
     from dualthreat.model.domestic import DomesticModel
     from dualthreat.model.triangle import TriangleModel
-    from dualthreat.theater import load_theater
+    from dualthreat.scenario import packaged as packaged_scenarios
 
     model = model or DualThreatModel().fit(store)
     th = model.theater_
@@ -503,7 +502,7 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
                 domestic_section(DomesticModel(th).fit(store), th),
                 triangle_section(TriangleModel(th).fit(store), th),
                 identity_section(store, th)]
-    if scenarios and th.name == load_theater().name:  # the packaged scenarios are written for the default theater
+    if scenarios and packaged_scenarios(th):  # the scenarios written for this theater (their `theater` key)
         sections.append(scenario_section(store, model))
     sections += list(extra_sections or [])
     counts = {"supported": 0, "contradicted": 0, "inconclusive": 0}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
 from importlib import resources
 from pathlib import Path
 
 from dualthreat.scenario.spec import Scenario
-from dualthreat.theater import Theater
+from dualthreat.theater import DEFAULT_THEATER, Theater, load_theater
 
 
 def _folder() -> Path:
@@ -20,5 +21,13 @@ def packaged_path(name: str) -> Path | None:
 
 
 def packaged(theater: Theater | None = None) -> dict[str, Scenario]:
-    """Every packaged scenario, by name, parsed and validated."""
-    return {p.stem: Scenario.from_file(p, theater) for p in sorted(_folder().glob("*.toml"))}
+    """The packaged scenarios written for ``theater`` (their ``theater`` key; default: the packaged default
+    theater), by name, parsed and validated against it."""
+    theater = theater or load_theater()
+    out = {}
+    for path in sorted(_folder().glob("*.toml")):
+        with path.open("rb") as fh:
+            named = tomllib.load(fh).get("theater", DEFAULT_THEATER)
+        if named == theater.key:
+            out[path.stem] = Scenario.from_file(path, theater)
+    return out

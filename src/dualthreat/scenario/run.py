@@ -123,19 +123,21 @@ def run_scenario(scenario: Any, model: Any, store: Any, draws: int = 1000, seed:
     # small matrices: one BLAS thread each is many times faster than a pool fighting over the cores
     with threadpool_limits(1):
         model, resolved, data_last = framework_for(scenario, model, store)
-        episodes = _episodes(store)
+        episodes = _episodes(store, model.theater_)
         return _Run(scenario, model, episodes, resolved, data_last, draws + draws % 2, seed, replicates).result()
 
 
-def _episodes(store: Any) -> pd.DataFrame:
-    """The stored episodes the decision model may learn from: those with a source URL, as in the out-of-time
-    evaluation (:mod:`dualthreat.evaluate.episodes`)."""
+def _episodes(store: Any, theater: Any) -> pd.DataFrame:
+    """The stored episodes of the theater's allies the decision model may learn from: those with a source
+    URL, as in the out-of-time evaluation (:mod:`dualthreat.evaluate.episodes`)."""
     sql = ("SELECT episode_id, date, actor, domain, direction FROM episodes "
            "WHERE trim(coalesce(source_url, '')) <> '' ORDER BY date, episode_id")
     if store.is_open:
-        return store.query(sql).to_pandas()
-    with store:
-        return store.query(sql).to_pandas()
+        eps = store.query(sql).to_pandas()
+    else:
+        with store:
+            eps = store.query(sql).to_pandas()
+    return eps[[theater.is_actor(a) for a in eps.actor]].reset_index(drop=True)
 
 
 class _Run:
@@ -391,9 +393,10 @@ class _Run:
             "scale": self.model.scale_label_,
             "draws": self.draws, "replicates": self.replicates, "seed": self.seed,
             "interval": "90% (5% and 95% quantiles of the simulated differences)",
-            "decision_model": f"the framework's decision model (base rate tilted by the dual threat score; "
-                              f"lambda {lam or 'none'}), {self.replicates} bootstrap fits on {n_train} episodes "
-                              f"before {r.start}",
+            "decision_model": (f"the framework's decision model (base rate tilted by the dual threat score; "
+                               f"lambda {lam or 'none'}), {self.replicates} bootstrap fits on {n_train} episodes "
+                               f"before {r.start}") if n_train else
+                              "none: the theater has no coded decision episodes with a source URL before the run",
             "shocks": [{"indicator": s.shock.indicator, "operation": s.shock.operation, "amount": s.shock.amount,
                         "from": str(s.months[0]), "to": str(s.months[-1]), "note": s.shock.note}
                        for s in r.shocks],

@@ -3,6 +3,7 @@ file, the line, the field and the value.
 
 ```toml
 name = "A further North Korean nuclear test"
+theater = "northeast_asia"  # the theater whose indicators it shocks (default: the packaged default)
 start = "next"            # first month of the run: "YYYY-MM", or "next" (the month after the data's last)
 horizon = 12              # months simulated from start
 note = "what the scenario represents"
@@ -31,11 +32,11 @@ from typing import Any
 import pandas as pd
 
 from dualthreat.scenario.resolved import Resolved, ResolvedShock, ScenarioError, Shock, Timing
-from dualthreat.theater import Theater, load_theater
+from dualthreat.theater import DEFAULT_THEATER, Theater, TheaterError, load_theater
 
 OPERATIONS = ("add", "add_sd", "scale", "set")
 MAX_HORIZON = 120
-_TOP_KEYS = {"name", "start", "horizon", "note", "shock"}
+_TOP_KEYS = {"name", "theater", "start", "horizon", "note", "shock"}
 _SHOCK_KEYS = {"indicator", "month", "from", "to", "note", *OPERATIONS}
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -50,11 +51,13 @@ class Scenario:
     note: str = ""
     file: str = "<scenario>"
     text: str = ""
+    theater: str = DEFAULT_THEATER  # the theater whose indicators the shocks name (the file's ``theater`` key)
 
     # ------------------------------------------------------------------------------------------------
     @classmethod
     def from_file(cls, path: str | Path, theater: Theater | None = None) -> Scenario:
-        """Read and validate a scenario file (against ``theater``, default the packaged one)."""
+        """Read and validate a scenario file against ``theater`` (default: the theater the file names in its
+        ``theater`` key, else the packaged default)."""
         file = str(path)
         try:
             text = Path(path).read_text("utf-8")
@@ -68,7 +71,16 @@ class Scenario:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(f"{file}: not valid TOML ({exc})") from None
-        return _parse(data, file, text, theater or load_theater())
+        named = data.get("theater")
+        if theater is None:
+            if named is not None and not isinstance(named, str):
+                raise ScenarioError(f"{file}:{_Lines(text).top('theater')}: theater: {named!r} must be the name "
+                                    "of a packaged theater or a theater file")
+            try:
+                theater = load_theater(named)
+            except TheaterError as exc:
+                raise ScenarioError(f"{file}:{_Lines(text).top('theater')}: theater: {exc}") from None
+        return _parse(data, file, text, theater)
 
     # ------------------------------------------------------------------------------------------------
     def resolve(self, first_data_month: pd.Period, last_data_month: pd.Period) -> Resolved:
@@ -187,6 +199,10 @@ def _parse(data: dict[str, Any], file: str, text: str, theater: Theater) -> Scen
     note = data.get("note", "")
     if not isinstance(note, str):
         raise top("note", f"{note!r} must be a string")
+    named = data.get("theater")  # a file that names no theater is checked against the one it is run in
+    if named is not None and named not in (theater.key, theater.file):
+        raise top("theater", f"the scenario is written for the theater {named!r}, not {theater.key!r}: run it "
+                             f"with --theater {named}")
     raw_shocks = data.get("shock")
     if not isinstance(raw_shocks, list) or not raw_shocks or not all(isinstance(s, dict) for s in raw_shocks):
         raise ScenarioError(f"{file}:{lines.top('shock')}: shock: a scenario needs at least one [[shock]] table "
@@ -242,4 +258,4 @@ def _parse(data: dict[str, Any], file: str, text: str, theater: Theater) -> Scen
             raise fail("note", f"{note_s!r} must be a string")
         shocks.append(Shock(indicator, op, float(amount), first, last, note_s, "month" not in raw, n,
                             lines.shock(n)))
-    return Scenario(name.strip(), start, horizon, tuple(shocks), note.strip(), file, text)
+    return Scenario(name.strip(), start, horizon, tuple(shocks), note.strip(), file, text, theater.key)

@@ -527,11 +527,10 @@ class Dashboard:
             raise Unavailable(SCENARIO_MISSING)
         return [self._describe(p) for p in self._packaged(module)]
 
-    @staticmethod
-    def _packaged(module: Any) -> list[Path]:
+    def _packaged(self, module: Any) -> list[Path]:
         packaged = getattr(module, "packaged", None)
         if callable(packaged):  # name -> Scenario, each with the file it was read from
-            return sorted(Path(s.file) for s in packaged().values())
+            return sorted(Path(s.file) for s in packaged(self.theater_).values())
         folder = resources.files("dualthreat.scenario").joinpath("examples")
         return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")) if folder.is_dir() else []
 
@@ -588,7 +587,7 @@ class Dashboard:
         errors = tuple(e for e in (getattr(module, "ScenarioError", None),) if e) + (ValueError, KeyError)
         try:
             with self._scenario_lock:  # one simulation at a time: each takes the two cores for seconds
-                scenario = module.Scenario.from_file(path)
+                scenario = module.Scenario.from_file(path, self.theater_)
                 result = scenario.run(self.model_, self.store)
         except errors as exc:
             message = str(exc).replace(hide, "<form>") if hide else str(exc)
