@@ -364,7 +364,7 @@ def scenario_section(store: Store, model: Any, draws: int = 1000) -> Section:
     s = Section("scenarios", "What if: the packaged scenarios")
     s.paragraphs.append(
         "Each scenario shipped with dualthreat (listed by dualthreat scenario list) shocks the framework's inputs; the "
-        "threat components with a shocked indicator, and China's backing of North Korea, are re-filtered with their "
+        f"threat components with a shocked indicator, and {th.mediator_text[1]}, are re-filtered with their "
         "fitted parameters (a shock enters in its month and fades at the fitted rate; past the data the state is "
         "projected with the model's dynamics), the mediator follows, and the decision model gives the probability of "
         "each direction. Every result is the difference from the baseline run with a 90% interval from simulation "
