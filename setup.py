@@ -23,5 +23,8 @@ setup(
         # optional: without a C compiler the install still succeeds and the Python fallback is used
         Extension("dualthreat.ingest._gdeltscan", ["src/dualthreat/ingest/_gdeltscan.c"],
                   extra_compile_args=["-O2"], optional=True),
+        # the threat model's log-likelihood; no floating-point contraction, so that it matches the Python loop
+        Extension("dualthreat.model._kalman", ["src/dualthreat/model/_kalman.c"],
+                  extra_compile_args=["-O2", "-ffp-contract=off"], optional=True),
     ],
 )

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dualthreat.model import threat
 from dualthreat.model.threat import PRIOR_VAR, Bounds, Column, LevelTransient, fit_component, standardise
 
 MONTHS = pd.period_range("2000-01", "2009-12", freq="M")
@@ -42,6 +43,35 @@ def test_the_fast_likelihood_equals_the_filter():
     model = LevelTransient(np.column_stack([counts, gauss]), [1, 1], [1.0, -1.0], [True, False])
     params = np.array([0.02, 0.6, 0.3, 0.7, np.log(0.3)])
     assert model.loglike(params) == pytest.approx(model.filter(params, track=True)["loglike"], rel=1e-12)
+
+
+@pytest.mark.skipif(threat._kalman is None, reason="the optional C extension is not built (no C compiler)")
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_compiled_likelihood_is_the_python_loop(seed):
+    """The C extension computes the same log-likelihood as the Python loops, with monthly columns only (two
+    states) and with a yearly column (lagged states), on counts (rare and frequent, with spikes the Newton
+    search must climb to), Gaussian columns of both signs, gaps, and parameters at the bounds; so the fits, and
+    every number downstream, do not depend on whether it was built."""
+    rng = np.random.default_rng(seed)
+    T = 240
+    rare, frequent = rng.poisson(0.2, T).astype(float), rng.poisson(40.0, T).astype(float)
+    frequent[rng.integers(0, T, 5)] = 400.0  # a spike the Newton search must climb to
+    g1, g2 = rng.normal(0, 1, T), rng.normal(0.5, 2, T)
+    for col in (rare, g1, g2):
+        col[rng.random(T) < 0.3] = np.nan
+    annual = np.full(T, np.nan)
+    annual[11::12] = rng.normal(0, 1, T // 12)  # a yearly figure, dated at its last month
+    endog = np.column_stack([rare, g1, frequent, g2, annual])
+    monthly = LevelTransient(endog[:, :4], [1] * 4, [1.0, -1.0, 1.0, 1.0], [True, False, True, False])
+    lagged = LevelTransient(endog, [1, 1, 1, 1, 12], [1.0, -1.0, 1.0, 1.0, -1.0], [True, False, True, False, False])
+    assert monthly.k_states == 2 and lagged.k_states == 13
+    for model in (monthly, lagged):
+        lo, hi = np.array(model.param_bounds()).T
+        for params in (model.start_params(), lo, hi, lo + rng.random(len(lo)) * (hi - lo)):
+            fast = model.filter(params, compiled=True)["loglike"]
+            slow = model.filter(params, compiled=False)["loglike"]
+            assert np.isfinite(slow) and fast == pytest.approx(slow, rel=1e-12, abs=1e-9)
+            assert slow == pytest.approx(model.filter(params, track=True)["loglike"], rel=1e-12)
 
 
 def test_annual_figures_constrain_their_year_without_inventing_monthly_variation():

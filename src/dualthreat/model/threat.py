@@ -35,6 +35,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
+try:  # the optional C extension (setup.py): the same log-likelihood, many times faster
+    from dualthreat.model import _kalman
+except ImportError:  # no C compiler at install: the Python loop of LevelTransient._loglike_monthly
+    _kalman = None
+
 LAGS = 12  # the longest period an observation may cover, in months
 K_STATES = 2 + LAGS - 1  # mu_t, c_t, x_{t-1} .. x_{t-11}
 Q_BOUNDS = (1e-3, 0.5)  # level variance per month
@@ -164,14 +169,25 @@ class LevelTransient:
         return float(params[0]), float(params[1]), float(params[2]), r, alpha
 
     # -- the filter --------------------------------------------------------------------------------
-    def filter(self, params: np.ndarray, endog: np.ndarray | None = None, track: bool = False) -> dict:
+    def filter(self, params: np.ndarray, endog: np.ndarray | None = None, track: bool = False,
+               compiled: bool = True) -> dict:
         """Run the filter. Returns ``loglike`` and, with ``track``, the filtered and predicted moments, each
         observation's pseudo-value (the value a Gaussian observation would need to give the same update) and
-        each column's contribution to the filtered state."""
+        each column's contribution to the filtered state. Without ``track`` the log-likelihood comes from the
+        optional C extension :mod:`dualthreat.model._kalman` when it is built (``compiled``), else from the
+        Python loops below, which the tests compare it with."""
         y_all = self.endog if endog is None else np.asarray(endog, dtype=float)
         if self.k_states == 2 and not track:
-            return {"loglike": self._loglike_monthly(params, y_all)}
+            return {"loglike": self._loglike_monthly(params, y_all, compiled)}
         q, phi, k, r, alpha = self.unpack(params)
+        if compiled and not track and _kalman is not None:
+            counts = np.asarray(self.counts, dtype=np.uint8)
+            y = np.ascontiguousarray(y_all, dtype=np.float64)
+            return {"loglike": _kalman.loglike_general(
+                float(q), float(phi), float(k), NEWTON_STEPS, y.shape[0], y.shape[1], self.k_states, y,
+                np.ascontiguousarray(self.signs, dtype=np.float64), np.where(counts == 1, np.nan_to_num(alpha), 0.0),
+                np.where(counts == 1, 0.0, r), counts, np.ascontiguousarray(self.design),
+                np.ascontiguousarray(self.prior_cov))}
         T, d, n = y_all.shape[0], self.k_states, y_all.shape[1]
         tr = self.transition.copy()
         tr[1, 1] = phi
@@ -249,10 +265,18 @@ class LevelTransient:
                        transition=tr)
         return out
 
-    def _loglike_monthly(self, params: np.ndarray, y_all: np.ndarray) -> float:
+    def _loglike_monthly(self, params: np.ndarray, y_all: np.ndarray, compiled: bool = True) -> float:
         """The same log-likelihood as :meth:`filter` when every column is monthly (two states), in plain
-        floats: the maximum-likelihood search calls it hundreds of times."""
+        floats: the maximum-likelihood search calls it hundreds of times. With ``compiled`` (and the optional
+        C extension :mod:`dualthreat.model._kalman` built) the same operations run in C, in the same order."""
         q, phi, k, r, alpha = self.unpack(params)
+        if compiled and _kalman is not None:
+            counts = np.asarray(self.counts, dtype=np.uint8)
+            y = np.ascontiguousarray(y_all, dtype=np.float64)
+            return _kalman.loglike_monthly(float(q), float(phi), float(k), PRIOR_VAR, NEWTON_STEPS, y.shape[0],
+                                           y.shape[1], y, np.ascontiguousarray(self.signs, dtype=np.float64),
+                                           np.where(counts == 1, np.nan_to_num(alpha), 0.0),
+                                           np.where(counts == 1, 0.0, r), counts)
         exp, log, lgamma = math.exp, math.log, math.lgamma
         a0 = a1 = 0.0
         p00, p01, p11 = PRIOR_VAR + 1e-9, 0.0, PRIOR_VAR + 1e-9
