@@ -26,6 +26,27 @@ static int get(PyObject *obj, Py_buffer *view, Py_ssize_t items, Py_ssize_t size
     return 0;
 }
 
+/*
+ * A count observation y with log-rate offset al on a state whose prediction is m with variance F: the Laplace
+ * approximation at the posterior mode z (a damped Newton search). Returns the log-likelihood term and sets the
+ * Gaussian pseudo-observation (value, with variance S - F) that gives the same update.
+ */
+static double count_update(double y, double al, double m, double F, int newton, double *value, double *S) {
+    double z = m, lam, step;
+    for (int s = 0; s < newton; s++) {
+        lam = exp(fmin(al + z, 30.0));
+        step = (y - lam - (z - m) / F) / (lam + 1.0 / F);
+        step = step > 5.0 ? 5.0 : (step < -5.0 ? -5.0 : step);
+        z += step;
+        if (-1e-10 < step && step < 1e-10) break;
+    }
+    lam = exp(fmin(al + z, 30.0));
+    double post = 1.0 / (lam + 1.0 / F);
+    *value = z + (y - lam) / lam;
+    *S = F + 1.0 / lam;
+    return y * (al + z) - lam - lgamma(y + 1.0) - pow(z - m, 2.0) / (2 * F) - 0.5 * log(F) + 0.5 * log(post);
+}
+
 static PyObject *loglike_monthly(PyObject *self, PyObject *args) {
     double q, phi, k, prior_var;
     int newton;
@@ -67,20 +88,7 @@ static PyObject *loglike_monthly(PyObject *self, PyObject *args) {
             double m = sg * (a0 + a1);
             double value, S;
             if (counts[i]) {
-                double al = alpha[i], z = m, lam, step;
-                for (int s = 0; s < newton; s++) {
-                    lam = exp(fmin(al + z, 30.0));
-                    step = (y - lam - (z - m) / F) / (lam + 1.0 / F);
-                    step = step > 5.0 ? 5.0 : (step < -5.0 ? -5.0 : step);
-                    z += step;
-                    if (-1e-10 < step && step < 1e-10) break;
-                }
-                lam = exp(fmin(al + z, 30.0));
-                double post = 1.0 / (lam + 1.0 / F);
-                ll += y * (al + z) - lam - lgamma(y + 1.0) - pow(z - m, 2.0) / (2 * F) - 0.5 * log(F)
-                      + 0.5 * log(post);
-                value = z + (y - lam) / lam;
-                S = F + 1.0 / lam;
+                ll += count_update(y, alpha[i], m, F, newton, &value, &S);
             } else {
                 value = y;
                 S = F + r[i];
@@ -175,20 +183,7 @@ static PyObject *loglike_general(PyObject *self, PyObject *args) {
                 for (Py_ssize_t j = 0; j < d; j++) Ph[j] = sg * (P[j * d + 0] + P[j * d + 1]);
                 F = sg * (Ph[0] + Ph[1]);
                 m = sg * (a[0] + a[1]);
-                double al = alpha[i], z = m, lam, step;
-                for (int s = 0; s < newton; s++) {
-                    lam = exp(fmin(al + z, 30.0));
-                    step = (y - lam - (z - m) / F) / (lam + 1.0 / F);
-                    step = step > 5.0 ? 5.0 : (step < -5.0 ? -5.0 : step);
-                    z += step;
-                    if (-1e-10 < step && step < 1e-10) break;
-                }
-                lam = exp(fmin(al + z, 30.0));
-                double post = 1.0 / (lam + 1.0 / F);
-                ll += y * (al + z) - lam - lgamma(y + 1.0) - pow(z - m, 2.0) / (2 * F) - 0.5 * log(F)
-                      + 0.5 * log(post);
-                value = z + (y - lam) / lam;
-                S = F + 1.0 / lam;
+                ll += count_update(y, alpha[i], m, F, newton, &value, &S);
             } else {
                 const double *h = design + i * d;
                 F = 0.0;

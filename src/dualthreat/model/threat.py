@@ -78,6 +78,27 @@ ALPHA_BOUNDS = (-12.0, 4.0)  # log event rate per month of a count column
 NEWTON_STEPS = 30
 
 
+def _count_update(y: float, al: float, m: float, F: float) -> tuple[float, float, float]:
+    """A count ``y`` with log-rate offset ``al`` on a state predicted at ``m`` with variance ``F``: the Laplace
+    approximation at the posterior mode (a damped Newton search; Durbin & Koopman 2012, ch. 10). Returns the
+    log-likelihood term and the Gaussian pseudo-observation (value, and its variance plus ``F``) that gives the
+    same update. ``model/_kalman.c`` does the same operations in the same order."""
+    exp = math.exp
+    z = m
+    for _ in range(NEWTON_STEPS):
+        lam = exp(min(al + z, 30.0))
+        step = (y - lam - (z - m) / F) / (lam + 1.0 / F)
+        step = 5.0 if step > 5.0 else (-5.0 if step < -5.0 else step)
+        z += step
+        if -1e-10 < step < 1e-10:
+            break
+    lam = exp(min(al + z, 30.0))
+    post = 1.0 / (lam + 1.0 / F)
+    term = (y * (al + z) - lam - math.lgamma(y + 1.0) - (z - m) ** 2 / (2 * F)
+            - 0.5 * math.log(F) + 0.5 * math.log(post))
+    return term, z + (y - lam) / lam, F + 1.0 / lam
+
+
 class LevelTransient:
     """Level + AR(1) transient, observed through Gaussian columns (each the average of the last ``lengths[i]``
     months) and count columns (monthly Poisson counts with log-rate ``alpha_i + sign_i * x_t``).
@@ -205,7 +226,7 @@ class LevelTransient:
             pseudo_var = np.full((T, n), np.nan)
         observed = [np.flatnonzero(np.isfinite(row)).tolist() for row in y_all]
         design, counts, signs = self.design, self.counts, self.signs
-        exp, log = math.exp, math.log
+        log = math.log
         for t in range(T):
             if t > 0:
                 if d == 2:
@@ -227,20 +248,8 @@ class LevelTransient:
                     Ph = sg * (P[:, 0] + P[:, 1])
                     F = sg * float(Ph[0] + Ph[1])
                     m = sg * float(a[0] + a[1])
-                    al = float(alpha[i])
-                    z = m
-                    for _ in range(NEWTON_STEPS):
-                        lam = exp(min(al + z, 30.0))
-                        step = (y - lam - (z - m) / F) / (lam + 1.0 / F)
-                        step = 5.0 if step > 5.0 else (-5.0 if step < -5.0 else step)
-                        z += step
-                        if -1e-10 < step < 1e-10:
-                            break
-                    lam = exp(min(al + z, 30.0))
-                    post = 1.0 / (lam + 1.0 / F)
-                    ll += (y * (al + z) - lam - math.lgamma(y + 1.0) - (z - m) ** 2 / (2 * F)
-                           - 0.5 * log(F) + 0.5 * log(post))
-                    value, S = z + (y - lam) / lam, F + 1.0 / lam
+                    term, value, S = _count_update(y, float(alpha[i]), m, F)
+                    ll += term
                 else:
                     h = design[i]
                     Ph = P @ h
@@ -277,7 +286,7 @@ class LevelTransient:
                                            y.shape[1], y, np.ascontiguousarray(self.signs, dtype=np.float64),
                                            np.where(counts == 1, np.nan_to_num(alpha), 0.0),
                                            np.where(counts == 1, 0.0, r), counts)
-        exp, log, lgamma = math.exp, math.log, math.lgamma
+        log = math.log
         a0 = a1 = 0.0
         p00, p01, p11 = PRIOR_VAR + 1e-9, 0.0, PRIOR_VAR + 1e-9
         ll = 0.0
@@ -295,18 +304,8 @@ class LevelTransient:
                 F = sg * (h0 + h1)
                 m = sg * (a0 + a1)
                 if count:
-                    z = m
-                    for _ in range(NEWTON_STEPS):
-                        lam = exp(min(al + z, 30.0))
-                        step = (y - lam - (z - m) / F) / (lam + 1.0 / F)
-                        step = 5.0 if step > 5.0 else (-5.0 if step < -5.0 else step)
-                        z += step
-                        if -1e-10 < step < 1e-10:
-                            break
-                    lam = exp(min(al + z, 30.0))
-                    post = 1.0 / (lam + 1.0 / F)
-                    ll += y * (al + z) - lam - lgamma(y + 1.0) - (z - m) ** 2 / (2 * F) - 0.5 * log(F) + 0.5 * log(post)
-                    value, S = z + (y - lam) / lam, F + 1.0 / lam
+                    term, value, S = _count_update(y, al, m, F)
+                    ll += term
                 else:
                     value, S = y, F + ri
                     ll += -0.5 * (log(2 * math.pi * S) + (y - m) ** 2 / S)
