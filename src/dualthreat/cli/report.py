@@ -41,6 +41,9 @@ def report_path(out: Optional[Path], theater: Optional[str]) -> Path:
     return Path("report.html") if stem == DEFAULT_THEATER else Path(f"report-{stem}.html")
 
 
+STEPS = 5  # fit, hypotheses, their sensitivity, episode forecasts, the report
+
+
 def write_report(store: Optional[str], out: Path, fmt: ReportFormat, with_episodes: bool = True,
                  theater: Optional[str] = None):  # noqa: ANN201
     """Fit everything and write the report (see :func:`dualthreat.report.build.make_report`)."""
@@ -49,11 +52,12 @@ def write_report(store: Optional[str], out: Path, fmt: ReportFormat, with_episod
     from dualthreat.store import Store
 
     with _progress() as progress:
-        task = progress.add_task("fitting the threat components", total=4)
-        steps = iter(range(4))
+        task = progress.add_task("fitting the threat components", total=STEPS)
+        done = [0]
 
-        def step(what: str) -> None:
-            progress.update(task, completed=next(steps), description=what)
+        def step(what: str) -> None:  # one call per stage of make_report
+            progress.update(task, completed=min(done[0], STEPS - 1), description=what)
+            done[0] += 1
 
         from dualthreat.theater import load_theater
 
@@ -64,7 +68,7 @@ def write_report(store: Optional[str], out: Path, fmt: ReportFormat, with_episod
             render_markdown(report, out)
         else:
             out.write_text(render_html(report), "utf-8")
-        progress.update(task, completed=4)
+        progress.update(task, completed=STEPS)
     return model, hyps, evaluation, report
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from dualthreat import __version__
 from dualthreat.report import charts
 from dualthreat.store import Store
+from dualthreat.theater import DEFAULT_THEATER
 
 @dataclass
 class Table:
@@ -535,7 +536,7 @@ def make_report(store: Store, with_episodes: bool = True,
     say("testing the hypotheses")
     hyps = evaluate_hypotheses(store, model)
     sens = None
-    if with_episodes and theater is None:  # the sensitivity analysis fits the default theater's registry
+    if with_episodes and model.theater_.key == DEFAULT_THEATER:  # the sensitivity runs the default theater's registry
         say("refitting across specifications (verdicts' sensitivity)")
         sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS))
     say("forecasting the episodes out of time")
