@@ -113,3 +113,23 @@ def test_posture_without_coded_events_uses_the_aggregates_on_their_own_scales(st
     # a year is used once it has ended
     cut = posture(load_theater(), store, as_of=pd.Timestamp("2011-01-01"))
     assert cut[cut.measure == "icews_net_cooperation"].year.max() == 2010
+
+
+def test_a_fit_as_of_a_date_measures_posture_from_what_was_public_then(store):
+    """The framework's posture, like its threats, is read from the as-of snapshot: in a fit as of 2012 there
+    are no ICEWS aggregates (public from March 2015) and no ideal points (the release stored is of 2025), only
+    what was public then (UN votes, coded scope decisions), for years that had ended; a fit on all the data
+    has both, so the check can fail."""
+    from dualthreat.model import DualThreatModel
+
+    full = DualThreatModel(with_posture=True).fit(store).posture_
+    cut = DualThreatModel(as_of="2012-01-01", with_posture=True).fit(store).posture_
+    late = {"icews_dyad_year", "ideal_points", "gdelt_pairs"}
+    assert late <= set(full.source) and full[full.source == "icews_dyad_year"].year.min() <= 2011
+    assert not late & set(cut.source), sorted(set(cut.source))
+    assert {"un_votes", "episodes"} <= set(cut.source) and cut.year.max() == 2011
+    # what was public is measured the same way in both
+    keys = ["ally", "measure", "partner", "subset", "year"]
+    votes = full[(full.source == "un_votes") & (full.year < 2012)].merge(cut[cut.source == "un_votes"], on=keys)
+    assert len(votes) == len(cut[cut.source == "un_votes"])
+    assert np.allclose(votes.value_x.astype(float), votes.value_y.astype(float), equal_nan=True)

@@ -85,15 +85,11 @@ class DualThreatModel:
 
     # ------------------------------------------------------------------------------------------------
     def fit(self, store: Store) -> DualThreatModel:
-        self._source_store = store
-        try:
-            with snapshot(store, self.as_of) as snap:
-                if snap is store and store.is_open:
-                    return self._fit(store)
-                with snap:
-                    return self._fit(snap)
-        finally:
-            del self._source_store
+        with snapshot(store, self.as_of) as snap:
+            if snap is store and store.is_open:
+                return self._fit(store)
+            with snap:
+                return self._fit(snap)
 
     @property
     def scale_label_(self) -> str:
@@ -140,8 +136,9 @@ class DualThreatModel:
         sources = ", ".join(sorted({c.indicator for c in backing_cols})) or "no data"
         self.mediator_ = mediator(self.threats_, self.backing_, theater.allies, theater.client or theater.sources[-1],
                                   self.level, backing_source=sources)
-        # the posture module keeps its own date cut (model/posture.py), on the store as given
-        self.posture_ = posture(theater, self._source_store, as_of) if self.with_posture else None
+        # on the as-of snapshot like everything else (a row published after as_of is not there), and with the
+        # posture module's own cut of the years (a year is measured once it has ended)
+        self.posture_ = posture(theater, store, as_of) if self.with_posture else None
         return self
 
     # ------------------------------------------------------------------------------------------------

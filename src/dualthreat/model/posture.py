@@ -93,6 +93,14 @@ def aggregate_posture(theater: Theater, store: Store) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["ally", "partner", "year", "measure", "value", "n", "source"])
 
 
+def _by_partner(long: pd.DataFrame, value: str, partners: tuple[str, ...]) -> pd.DataFrame:
+    """One row per ally and year with a column per partner, the years where every partner has a value (none
+    when a partner has no data at all, as in a fit as of a date before a dataset was public)."""
+    wide = long.pivot_table(index=["ally", "year"], columns="partner", values=value)
+    wide = wide.reindex(columns=list(partners)).dropna().reset_index()
+    return wide
+
+
 def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     partners = _partners(theater)
     frames = []
@@ -102,7 +110,7 @@ def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -
                                 "lower": dist.distance_lower, "upper": dist.distance_upper, "n": np.nan,
                                 "source": "ideal_points"}))
     if len(partners) == 2:
-        wide = dist.pivot_table(index=["ally", "year"], columns="partner", values="distance").dropna().reset_index()
+        wide = _by_partner(dist, "distance", partners)
         frames.append(pd.DataFrame({"ally": wide.ally, "year": wide.year, "measure": "alignment_gap",
                                     "partner": f"{partners[1]}-{partners[0]}", "subset": "ideal_points",
                                     "value": wide[partners[1]] - wide[partners[0]], "lower": np.nan,
@@ -114,8 +122,7 @@ def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -
                                     "lower": votes[f"{col}_lower"], "upper": votes[f"{col}_upper"],
                                     "n": votes.n, "source": "un_votes"}))
     if len(partners) == 2 and not votes.empty:
-        w = votes[votes.subset == "all"].pivot_table(index=["ally", "year"], columns="partner",
-                                                     values="agreement").dropna().reset_index()
+        w = _by_partner(votes[votes.subset == "all"], "agreement", partners)
         frames.append(pd.DataFrame({"ally": w.ally, "year": w.year, "measure": "alignment_gap",
                                     "partner": f"{partners[0]}-{partners[1]}", "subset": "vote_agreement",
                                     "value": w[partners[0]] - w[partners[1]], "lower": np.nan, "upper": np.nan,
@@ -128,7 +135,7 @@ def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -
         frames.append(yearly.assign(measure="event_net_cooperation", subset="events", lower=np.nan, upper=np.nan,
                                     source="events"))
         if len(partners) == 2:
-            w = yearly.pivot_table(index=["ally", "year"], columns="partner", values="value").dropna().reset_index()
+            w = _by_partner(yearly, "value", partners)
             frames.append(pd.DataFrame({"ally": w.ally, "year": w.year, "measure": "alignment_gap",
                                         "partner": f"{partners[0]}-{partners[1]}", "subset": "events",
                                         "value": w[partners[0]] - w[partners[1]], "lower": np.nan, "upper": np.nan,
@@ -138,7 +145,7 @@ def posture(theater: Theater, store: Store, as_of: pd.Timestamp | None = None) -
         frames.append(agg.assign(subset=agg["source"], lower=np.nan, upper=np.nan))
         if len(partners) == 2:
             for (measure, src), part in agg.groupby(["measure", "source"]):
-                w = part.pivot_table(index=["ally", "year"], columns="partner", values="value").dropna().reset_index()
+                w = _by_partner(part, "value", partners)
                 frames.append(pd.DataFrame({"ally": w.ally, "year": w.year, "measure": "alignment_gap",
                                             "partner": f"{partners[0]}-{partners[1]}", "subset": src,
                                             "value": w[partners[0]] - w[partners[1]], "lower": np.nan,
