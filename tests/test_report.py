@@ -90,6 +90,13 @@ def test_report_in_headless_chromium(report_path):
         assert page.evaluate("window.__pwned === undefined")
         assert not dialogs
         assert page.get_by_text("window.__pwned = 1", exact=False).count() >= 1
+        # the milestone chart: one rule per dated event the store holds on the components they feed
+        from dualthreat.measure.milestones import dated_events
+        from dualthreat.theater import load_theater
+
+        n_events = len(dated_events(Store(report_path.parent / "store.duckdb"), load_theater()))
+        milestones = page.locator('.vega-chart[data-chart="milestones"]')
+        assert milestones.count() == 1 and milestones.locator("svg .mark-rule.role-mark line").count() == n_events > 30
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
         page.locator("section#threats").screenshot(path=str(ARTIFACTS / "report-threats.png"))
@@ -111,3 +118,23 @@ def test_markdown_report_with_svg_charts(report_path, tmp_path):
     assert len(svgs) >= 5 and all(f.read_text("utf-8").lstrip().startswith("<svg") for f in svgs)
     for f in svgs:
         assert f"report_files/{f.name}" in md
+
+
+def test_the_milestones_are_the_stored_dated_events_on_their_components(default_base):
+    """The six nuclear tests mark both allies' local North Korea component, the Cheonan sinking and the
+    Yeonpyeong shelling Korea's, each with the URL it was read from; a theater with no dated-event indicator
+    gets none (and its report no milestone chart)."""
+    from dualthreat.measure.milestones import dated_events
+    from dualthreat.theater import load_theater
+
+    st = Store(default_base.path)
+    e = dated_events(st, load_theater())
+    tests = ["2006-10-09", "2009-05-25", "2013-02-12", "2016-01-06", "2016-09-09", "2017-09-03"]
+    for ally in ("JPN", "KOR"):
+        mine = e[(e.ally == ally) & (e.level == "local") & (e.source == "PRK")]
+        assert mine[mine.series == "dprk_nuclear_test"].date.tolist() == tests
+    kor = e[(e.ally == "KOR") & (e.series == "dprk_provocation_rok")]
+    assert {"2010-03-26", "2010-11-23"} <= set(kor.date)
+    assert e.source_url.str.startswith("http").all() and not e.duplicated(["ally", "level", "source", "series",
+                                                                            "date"]).any()
+    assert dated_events(st, load_theater("eastern_flank")).empty

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dualthreat import __version__
+from dualthreat.measure.milestones import dated_events
 from dualthreat.report import charts
 from dualthreat.store import Store
 from dualthreat.theater import DEFAULT_THEATER
@@ -499,6 +500,12 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
     th = model.theater_
     episodes = theater_episodes(store, th)
     threats, latest = threat_section(model)
+    events = dated_events(store, th)
+    if len(events):  # the record's dated events on the components they feed
+        threats.charts.insert(1, ("milestones", "The record's dated events (dashed rules: "
+                                  f"{', '.join(sorted(set(events.series)))}) on the components they feed: filtered "
+                                  f"estimates with 90% bands, in {model.scale_label_}",
+                                  charts.milestones(model.threats_, events)))
     sections = [threats, alliance_section(model, evaluation, episodes),
                 domestic_section(DomesticModel(th).fit(store), th),
                 triangle_section(TriangleModel(th).fit(store), th),

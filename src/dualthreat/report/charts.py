@@ -36,6 +36,34 @@ def threat_matrix(threats: pd.DataFrame, smoothed: bool = True, scale: str = "z-
         column=alt.Column("source:N", title=None)).resolve_scale(y="independent")
 
 
+def milestones(threats: pd.DataFrame, events: pd.DataFrame) -> alt.Chart:
+    """Each component that reads dated events: its filtered estimate (what was known each month) with its 90%
+    band, and a rule at every event the store holds (:func:`dualthreat.measure.milestones.dated_events`), one
+    panel per ally and component (the scale goes in the caption); the tooltip names the event and the URL it was
+    read from."""
+    keys = ["ally", "level", "source"]
+    shown = events[keys].drop_duplicates()
+    t = threats[threats.estimate == "filtered"].merge(shown, on=keys)
+    t = t.assign(date=t["month"] + "-15", component=t["ally"] + " · " + t["level"] + " · " + t["source"])
+    e = events.assign(component=events["ally"] + " · " + events["level"] + " · " + events["source"])
+    first = e.date.min()[:4] + "-01-01"
+    t = t[t.date >= first]
+    panels = []
+    for component, part in t.groupby("component", sort=True):
+        x = alt.X("date:T", title=None, scale=alt.Scale(domain=[first, t.date.max()]))
+        base = alt.Chart(part).encode(x=x)
+        band = base.mark_area(opacity=0.18).encode(y=alt.Y("lower:Q", title="threat"), y2="upper:Q",
+                                                   color=_ally_color())
+        line = base.mark_line(strokeWidth=1.2).encode(
+            y="mean:Q", color=_ally_color(),
+            tooltip=["component", "month", alt.Tooltip("mean:Q", format="+.2f"),
+                     alt.Tooltip("lower:Q", format="+.2f"), alt.Tooltip("upper:Q", format="+.2f")])
+        rules = alt.Chart(e[e.component == component]).mark_rule(color="#444", strokeDash=[3, 2], opacity=0.6)
+        rules = rules.encode(x="date:T", tooltip=["component", "date", "series", "note", "source_url"])
+        panels.append((band + line + rules).properties(width=2 * WIDTH, height=110, title=component))
+    return alt.vconcat(*panels)
+
+
 def posture_distance(posture: pd.DataFrame) -> alt.Chart:
     p = posture[posture.measure == "ideal_point_distance"].copy()
     p = p[p.year >= 1991]
