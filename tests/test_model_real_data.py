@@ -192,3 +192,20 @@ def test_an_indicator_keeps_one_scale_whatever_the_date_of_the_fit(store, model)
     for name in both:
         assert early.loc[name, "reference_mean"] == late.loc[name, "reference_mean"], name
         assert early.loc[name, "reference_sd"] == late.loc[name, "reference_sd"], name
+
+
+def test_input_changes_name_where_a_main_input_starts_or_ends(model):
+    """ICEWS (to December 2013) and GDELT (from January 2018) carry Korea's local North Korea component in turn:
+    both ends are flagged, so that a jump there is not read as a change of threat; every flagged input has a
+    weight of at least 0.10 and the month is its first or last."""
+    from dualthreat.model.dualthreat import INPUT_CHANGE_WEIGHT
+
+    c = model.input_changes_
+    kor = c[(c.ally == "KOR") & (c.level == "local") & (c.source == "PRK")]
+    said = set(zip(kor.month, kor.change, kor.indicator))
+    assert {("2013-12", "ends", "icews_prk_kor_conflict"), ("2018-01", "starts", "gdelt_kor_prk")} <= said
+    assert (c.weight >= INPUT_CHANGE_WEIGHT).all()
+    ind = model.indicators_.set_index(["ally", "level", "source", "indicator"])
+    for r in c.itertuples():
+        row = ind.loc[(r.ally, r.level, r.source, r.indicator)]
+        assert r.month == (row["first"] if r.change == "starts" else row["last"])

@@ -9,6 +9,8 @@ After ``fit`` the model holds, as tidy tables:
   than showing the prior as a measurement);
 * ``indicators_``: what fed each component (observations, first and last month, scale and its basis, weight);
 * ``gaps_``: the periods in which a component had no data in the previous 24 months;
+* ``input_changes_``: the months in which one of a component's main inputs (weight >= 0.10) starts or ends:
+  there the estimate may move with the change of inputs rather than of the threat;
 * ``backing_``: China's backing of North Korea, a latent monthly series from the theater's backing indicators;
 * ``mediator_``: the North Korean threat to each ally times that backing (:mod:`dualthreat.model.mediator`);
 * ``posture_``: alignment with the patron and with China (:mod:`dualthreat.model.posture`).
@@ -46,6 +48,7 @@ from dualthreat.store import Store
 from dualthreat.theater import Indicator, Theater, load_theater
 
 NO_DATA_MONTHS = 24  # a month with no observation in the previous 24 months is flagged "no recent data"
+INPUT_CHANGE_WEIGHT = 0.10  # an input of at least this weight is a main one (``input_changes_``)
 
 
 class DualThreatModel:
@@ -128,6 +131,7 @@ class DualThreatModel:
         self.indicators_ = pd.DataFrame(indicator_rows).merge(
             weights, on=["ally", "level", "source", "indicator"], how="left")
         self.gaps_ = self._gaps()
+        self.input_changes_ = self._input_changes()
 
         backing_cols, backing_info = self._columns(store, list(theater.backing), theater, last, reference, resolved)
         self.backing_indicators_ = pd.DataFrame(backing_info)
@@ -246,6 +250,24 @@ class DualThreatModel:
                                  "to": months[stop], "months": stop - start + 1})
                     start = None
         return pd.DataFrame(rows, columns=["ally", "level", "source", "from", "to", "months"])
+
+    def _input_changes(self, min_weight: float = INPUT_CHANGE_WEIGHT) -> pd.DataFrame:
+        """The months in which a main input of a component starts (after the component's first input) or ends
+        (more than NO_DATA_MONTHS before the data's last month, the rule of ``gaps_``)."""
+        cols = ["ally", "level", "source", "month", "change", "indicator", "weight"]
+        i = self.indicators_[(self.indicators_.observations > 0) & (self.indicators_.weight >= min_weight)]
+        last = str(self.months_[-1] - NO_DATA_MONTHS)
+        rows = []
+        for (ally, level, source), g in self.indicators_[self.indicators_.observations > 0].groupby(
+                ["ally", "level", "source"], sort=False):
+            first = g["first"].min()
+            for r in i[(i.ally == ally) & (i.level == level) & (i.source == source)].itertuples():
+                if r.first > first:
+                    rows.append((ally, level, source, r.first, "starts", r.indicator, r.weight))
+                if r.last < last:
+                    rows.append((ally, level, source, r.last, "ends", r.indicator, r.weight))
+        out = pd.DataFrame(rows, columns=cols)
+        return out.sort_values(["ally", "level", "source", "month"]).reset_index(drop=True)
 
     # ------------------------------------------------------------------------------------------------
     def threats(self, ally: str | None = None, start: str | None = None, end: str | None = None,

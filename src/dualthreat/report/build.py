@@ -504,8 +504,9 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
     if len(events):  # the record's dated events on the components they feed
         threats.charts.insert(1, ("milestones", "The record's dated events (dashed rules: "
                                   f"{', '.join(sorted(set(events.series)))}) on the components they feed: filtered "
-                                  f"estimates with 90% bands, in {model.scale_label_}",
-                                  charts.milestones(model.threats_, events)))
+                                  f"estimates with 90% bands, in {model.scale_label_}; solid orange rules: a main "
+                                  "input (weight 0.10 or more) starts or ends",
+                                  charts.milestones(model.threats_, events, model.input_changes_)))
     sections = [threats, alliance_section(model, evaluation, episodes),
                 domestic_section(DomesticModel(th).fit(store), th),
                 triangle_section(TriangleModel(th).fit(store), th),

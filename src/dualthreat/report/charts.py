@@ -36,11 +36,12 @@ def threat_matrix(threats: pd.DataFrame, smoothed: bool = True, scale: str = "z-
         column=alt.Column("source:N", title=None)).resolve_scale(y="independent")
 
 
-def milestones(threats: pd.DataFrame, events: pd.DataFrame) -> alt.Chart:
+def milestones(threats: pd.DataFrame, events: pd.DataFrame, changes: pd.DataFrame | None = None) -> alt.Chart:
     """Each component that reads dated events: its filtered estimate (what was known each month) with its 90%
     band, and a rule at every event the store holds (:func:`dualthreat.measure.milestones.dated_events`), one
     panel per ally and component (the scale goes in the caption); the tooltip names the event and the URL it was
-    read from."""
+    read from. ``changes`` (the model's ``input_changes_``) adds a solid orange rule where a main input of the
+    component starts or ends, so that a jump that comes from a change of inputs is not read as a threat."""
     keys = ["ally", "level", "source"]
     shown = events[keys].drop_duplicates()
     t = threats[threats.estimate == "filtered"].merge(shown, on=keys)
@@ -60,7 +61,16 @@ def milestones(threats: pd.DataFrame, events: pd.DataFrame) -> alt.Chart:
                      alt.Tooltip("lower:Q", format="+.2f"), alt.Tooltip("upper:Q", format="+.2f")])
         rules = alt.Chart(e[e.component == component]).mark_rule(color="#444", strokeDash=[3, 2], opacity=0.6)
         rules = rules.encode(x="date:T", tooltip=["component", "date", "series", "note", "source_url"])
-        panels.append((band + line + rules).properties(width=2 * WIDTH, height=110, title=component))
+        layers = band + line + rules
+        if changes is not None:
+            c = changes.assign(component=changes["ally"] + " · " + changes["level"] + " · " + changes["source"],
+                               date=changes["month"] + "-01")
+            c = c[c.component == component]
+            if len(c):
+                layers += alt.Chart(c).mark_rule(color="#d9822b", strokeWidth=1.5, opacity=0.8).encode(
+                    x="date:T", tooltip=["component", "month", "change", "indicator",
+                                         alt.Tooltip("weight:Q", format=".2f")])
+        panels.append(layers.properties(width=2 * WIDTH, height=110, title=component))
     return alt.vconcat(*panels)
 
 
