@@ -36,9 +36,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dualthreat import countries
-from dualthreat.ingest.base import (FileRefused, Format, ReadResult, Record, Rejection, RowError, count, country,
-                                    date, display_path, file_sha256, first_bytes, integer, number, read_file, text,
-                                    year)
+from dualthreat.ingest.base import (FileRefused, Format, ReadResult, Record, Rejection, RowError, coded_country,
+                                    count, country, date, display_path, file_sha256, first_bytes, integer, number,
+                                    read_file, year)
 from dualthreat.tables import TABLES
 
 ICEWS_DTREE_URL = "https://github.com/anhqle/icews-dtree"
@@ -67,12 +67,8 @@ class AggregateReadResult(ReadResult):
 
 def cow_letters(rec: Record, col: str) -> str:
     """A Correlates of War letter code (``ROK``, ``GMY``), returned as the ISO3 (or historical) code."""
-    value = text(rec, col)
-    assert value is not None
-    found = countries.by_cow_abb().get(value)
-    if found is None:
-        raise RowError(col, f"unknown Correlates of War letter code {value[:20]!r} (expected e.g. ROK, GMY, UKG)")
-    return found.code
+    return coded_country(rec, col, countries.by_cow_abb(), "Correlates of War letter code",
+                         "expected e.g. ROK, GMY, UKG")
 
 
 def _distinct(source: str, target: str, col: str) -> None:

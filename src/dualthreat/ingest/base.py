@@ -210,13 +210,19 @@ def country(rec: Record, col: str, aggregates: bool = False, required: bool = Tr
     return value
 
 
-def country_iso2(rec: Record, col: str) -> str:
+def coded_country(rec: Record, col: str, codes: dict[str, Any], what: str, expected: str) -> str:
+    """The country a code of some coding scheme names (``codes``: the scheme's code -> country), or a
+    RowError naming the value, the scheme (``what``) and what was ``expected``."""
     value = text(rec, col)
     assert value is not None
-    found = countries.by_iso2().get(value)
+    found = codes.get(value)
     if found is None:
-        raise RowError(col, f"unknown country code {value[:20]!r} (expected an ISO 3166-1 alpha-2 code)")
+        raise RowError(col, f"unknown {what} {value[:20]!r} ({expected})")
     return found.code
+
+
+def country_iso2(rec: Record, col: str) -> str:
+    return coded_country(rec, col, countries.by_iso2(), "country code", "expected an ISO 3166-1 alpha-2 code")
 
 
 def country_cow(rec: Record, col: str) -> tuple[str, int]:
