@@ -3,8 +3,7 @@
 ``dated_events(store, theater)`` lists, for every threat indicator of the theater that reads dated events from
 the curated ``indicators`` table (a nuclear test, a provocation, an overflight), each stored event with its
 date, a note and the URL it was read from: one row per component, series and date (a running total dated
-at its last day is not an event). Nothing is added by hand:
-an event the store does not hold is not marked.
+at its last day is not an event). Nothing is added by hand: an event the store does not hold is not marked.
 """
 
 from __future__ import annotations
@@ -24,8 +23,8 @@ def dated_events(store: Store, theater: Theater) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     rows = store.query(
         "SELECT series, actor, target, start_date AS date, note, source_url FROM indicators "
-        "WHERE period_type = 'date' AND unit NOT LIKE '%cumulative%' AND series IN (SELECT unnest(?)) ORDER BY start_date, source_line",
-        [sorted({i.series for i in inds})]).to_pandas()
+        "WHERE period_type = 'date' AND unit NOT LIKE '%cumulative%' AND series IN (SELECT unnest(?)) "
+        "ORDER BY start_date, source_line", [sorted({i.series for i in inds})]).to_pandas()
     frames = []
     for ind in inds:
         m = rows[rows.series == ind.series]
@@ -38,7 +37,6 @@ def dated_events(store: Store, theater: Theater) -> pd.DataFrame:
         if ind.end is not None:
             m = m[pd.to_datetime(m.date) <= ind.end.end_time]
         frames.append(m.assign(ally=ind.ally, level=ind.level, source=ind.source, indicator=ind.id))
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    out = out.drop_duplicates(["ally", "level", "source", "series", "date"])
+    out = pd.concat(frames, ignore_index=True).drop_duplicates(["ally", "level", "source", "series", "date"])
     out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
     return out[COLUMNS].sort_values(["ally", "level", "source", "date"]).reset_index(drop=True)

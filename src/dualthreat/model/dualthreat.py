@@ -254,20 +254,15 @@ class DualThreatModel:
     def _input_changes(self, min_weight: float = INPUT_CHANGE_WEIGHT) -> pd.DataFrame:
         """The months in which a main input of a component starts (after the component's first input) or ends
         (more than NO_DATA_MONTHS before the data's last month, the rule of ``gaps_``)."""
-        cols = ["ally", "level", "source", "month", "change", "indicator", "weight"]
-        i = self.indicators_[(self.indicators_.observations > 0) & (self.indicators_.weight >= min_weight)]
-        last = str(self.months_[-1] - NO_DATA_MONTHS)
-        rows = []
-        for (ally, level, source), g in self.indicators_[self.indicators_.observations > 0].groupby(
-                ["ally", "level", "source"], sort=False):
-            first = g["first"].min()
-            for r in i[(i.ally == ally) & (i.level == level) & (i.source == source)].itertuples():
-                if r.first > first:
-                    rows.append((ally, level, source, r.first, "starts", r.indicator, r.weight))
-                if r.last < last:
-                    rows.append((ally, level, source, r.last, "ends", r.indicator, r.weight))
-        out = pd.DataFrame(rows, columns=cols)
-        return out.sort_values(["ally", "level", "source", "month"]).reset_index(drop=True)
+        keys = ["ally", "level", "source"]
+        seen = self.indicators_[self.indicators_.observations > 0]
+        main = seen[(seen.weight >= min_weight)]
+        starts = main[main["first"] > seen.groupby(keys)["first"].transform("min")[main.index]]
+        ends = main[main["last"] < str(self.months_[-1] - NO_DATA_MONTHS)]
+        out = pd.concat([starts.assign(month=starts["first"], change="starts"),
+                         ends.assign(month=ends["last"], change="ends")], ignore_index=True)
+        cols = [*keys, "month", "change", "indicator", "weight"]
+        return out[cols].sort_values([*keys, "month"], kind="stable").reset_index(drop=True)
 
     # ------------------------------------------------------------------------------------------------
     def threats(self, ally: str | None = None, start: str | None = None, end: str | None = None,

@@ -37,7 +37,7 @@ from scipy.special import gammaln
 
 try:  # the optional C extension (setup.py): the same log-likelihood, many times faster
     from dualthreat.model import _kalman
-except ImportError:  # no C compiler at install: the Python loop of LevelTransient._loglike_monthly
+except ImportError:  # no C compiler at install: the Python loops of LevelTransient
     _kalman = None
 
 LAGS = 12  # the longest period an observation may cover, in months
@@ -151,6 +151,8 @@ class LevelTransient:
         self.prior_cov = np.zeros((d, d))
         self.prior_cov[np.ix_(lev, lev)] = PRIOR_VAR
         self.prior_cov[1, 1] = PRIOR_VAR
+        self._count_flags = np.asarray(self.counts, dtype=np.uint8)  # for the C extension (_compiled_columns)
+        self._sign_array = np.asarray(self.signs, dtype=np.float64)
         self.free_r = [i for i in range(n) if not self.counts[i] and self.fixed_r[i] is None]
         self.free_alpha = [i for i in range(n) if self.counts[i] and self.fixed_alpha[i] is None]
 
@@ -202,13 +204,10 @@ class LevelTransient:
             return {"loglike": self._loglike_monthly(params, y_all, compiled)}
         q, phi, k, r, alpha = self.unpack(params)
         if compiled and not track and _kalman is not None:
-            counts = np.asarray(self.counts, dtype=np.uint8)
-            y = np.ascontiguousarray(y_all, dtype=np.float64)
+            y, signs, al, ri, counts = self._compiled_columns(y_all, r, alpha)
             return {"loglike": _kalman.loglike_general(
-                float(q), float(phi), float(k), NEWTON_STEPS, y.shape[0], y.shape[1], self.k_states, y,
-                np.ascontiguousarray(self.signs, dtype=np.float64), np.where(counts == 1, np.nan_to_num(alpha), 0.0),
-                np.where(counts == 1, 0.0, r), counts, np.ascontiguousarray(self.design),
-                np.ascontiguousarray(self.prior_cov))}
+                float(q), float(phi), float(k), NEWTON_STEPS, y.shape[0], y.shape[1], self.k_states, y, signs, al,
+                ri, counts, self.design, self.prior_cov)}
         T, d, n = y_all.shape[0], self.k_states, y_all.shape[1]
         tr = self.transition.copy()
         tr[1, 1] = phi
@@ -274,18 +273,22 @@ class LevelTransient:
                        transition=tr)
         return out
 
+    def _compiled_columns(self, y_all: np.ndarray, r: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The buffers the C extension reads: the data, the signs, each count column's alpha and each Gaussian
+        column's r (0 where a column is of the other kind), the count flags."""
+        counts = self._count_flags
+        return (np.ascontiguousarray(y_all, dtype=np.float64), self._sign_array,
+                np.where(counts == 1, np.nan_to_num(alpha), 0.0), np.where(counts == 1, 0.0, r), counts)
+
     def _loglike_monthly(self, params: np.ndarray, y_all: np.ndarray, compiled: bool = True) -> float:
         """The same log-likelihood as :meth:`filter` when every column is monthly (two states), in plain
         floats: the maximum-likelihood search calls it hundreds of times. With ``compiled`` (and the optional
         C extension :mod:`dualthreat.model._kalman` built) the same operations run in C, in the same order."""
         q, phi, k, r, alpha = self.unpack(params)
         if compiled and _kalman is not None:
-            counts = np.asarray(self.counts, dtype=np.uint8)
-            y = np.ascontiguousarray(y_all, dtype=np.float64)
+            y, signs, al, ri, counts = self._compiled_columns(y_all, r, alpha)
             return _kalman.loglike_monthly(float(q), float(phi), float(k), PRIOR_VAR, NEWTON_STEPS, y.shape[0],
-                                           y.shape[1], y, np.ascontiguousarray(self.signs, dtype=np.float64),
-                                           np.where(counts == 1, np.nan_to_num(alpha), 0.0),
-                                           np.where(counts == 1, 0.0, r), counts)
+                                           y.shape[1], y, signs, al, ri, counts)
         log = math.log
         a0 = a1 = 0.0
         p00, p01, p11 = PRIOR_VAR + 1e-9, 0.0, PRIOR_VAR + 1e-9

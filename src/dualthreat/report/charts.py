@@ -42,16 +42,19 @@ def milestones(threats: pd.DataFrame, events: pd.DataFrame, changes: pd.DataFram
     panel per ally and component (the scale goes in the caption); the tooltip names the event and the URL it was
     read from. ``changes`` (the model's ``input_changes_``) adds a solid orange rule where a main input of the
     component starts or ends, so that a jump that comes from a change of inputs is not read as a threat."""
-    keys = ["ally", "level", "source"]
-    shown = events[keys].drop_duplicates()
-    t = threats[threats.estimate == "filtered"].merge(shown, on=keys)
-    t = t.assign(date=t["month"] + "-15", component=t["ally"] + " · " + t["level"] + " · " + t["source"])
-    e = events.assign(component=events["ally"] + " · " + events["level"] + " · " + events["source"])
+    def component(df: pd.DataFrame) -> pd.Series:
+        return df["ally"] + " · " + df["level"] + " · " + df["source"]
+
+    t = threats[threats.estimate == "filtered"].merge(events[["ally", "level", "source"]].drop_duplicates())
+    e = events.assign(component=component(events))
     first = e.date.min()[:4] + "-01-01"
+    t = t.assign(date=t["month"] + "-15", component=component(t))
     t = t[t.date >= first]
+    c = (changes.assign(component=component(changes), date=changes["month"] + "-01") if changes is not None
+         else pd.DataFrame(columns=["component"]))
+    x = alt.X("date:T", title=None, scale=alt.Scale(domain=[first, t.date.max()]))
     panels = []
-    for component, part in t.groupby("component", sort=True):
-        x = alt.X("date:T", title=None, scale=alt.Scale(domain=[first, t.date.max()]))
+    for name, part in t.groupby("component", sort=True):
         base = alt.Chart(part).encode(x=x)
         band = base.mark_area(opacity=0.18).encode(y=alt.Y("lower:Q", title="threat"), y2="upper:Q",
                                                    color=_ally_color())
@@ -59,18 +62,13 @@ def milestones(threats: pd.DataFrame, events: pd.DataFrame, changes: pd.DataFram
             y="mean:Q", color=_ally_color(),
             tooltip=["component", "month", alt.Tooltip("mean:Q", format="+.2f"),
                      alt.Tooltip("lower:Q", format="+.2f"), alt.Tooltip("upper:Q", format="+.2f")])
-        rules = alt.Chart(e[e.component == component]).mark_rule(color="#444", strokeDash=[3, 2], opacity=0.6)
-        rules = rules.encode(x="date:T", tooltip=["component", "date", "series", "note", "source_url"])
-        layers = band + line + rules
-        if changes is not None:
-            c = changes.assign(component=changes["ally"] + " · " + changes["level"] + " · " + changes["source"],
-                               date=changes["month"] + "-01")
-            c = c[c.component == component]
-            if len(c):
-                layers += alt.Chart(c).mark_rule(color="#d9822b", strokeWidth=1.5, opacity=0.8).encode(
-                    x="date:T", tooltip=["component", "month", "change", "indicator",
-                                         alt.Tooltip("weight:Q", format=".2f")])
-        panels.append(layers.properties(width=2 * WIDTH, height=110, title=component))
+        rules = alt.Chart(e[e.component == name]).mark_rule(color="#444", strokeDash=[3, 2], opacity=0.6)
+        layers = band + line + rules.encode(x="date:T", tooltip=["component", "date", "series", "note", "source_url"])
+        if (c.component == name).any():
+            inputs = alt.Chart(c[c.component == name]).mark_rule(color="#d9822b", strokeWidth=1.5, opacity=0.8)
+            layers += inputs.encode(x="date:T", tooltip=["component", "month", "change", "indicator",
+                                                         alt.Tooltip("weight:Q", format=".2f")])
+        panels.append(layers.properties(width=2 * WIDTH, height=110, title=name))
     return alt.vconcat(*panels)
 
 
