@@ -25,15 +25,17 @@ def threat_matrix(threats: pd.DataFrame, smoothed: bool = True, scale: str = "z-
     t["date"] = t["month"] + "-15"
     t["component"] = t["level"] + " · " + t["source"]
     base = alt.Chart(t).encode(x=alt.X("date:T", title=None))
-    band = base.mark_area(opacity=0.18).encode(y=alt.Y("lower:Q", title=f"threat ({scale})"), y2="upper:Q",
+    band = base.mark_area(opacity=0.18).encode(y=alt.Y("lower:Q", title="threat"), y2="upper:Q",
                                                color=_ally_color())
     line = base.mark_line(strokeWidth=1.4).encode(
         y="mean:Q", color=_ally_color(),
         tooltip=["ally", "level", "source", "month", alt.Tooltip("mean:Q", format="+.2f"),
                  alt.Tooltip("lower:Q", format="+.2f"), alt.Tooltip("upper:Q", format="+.2f"), "n_obs"])
+    # the scale above the panels, not as the axis title: at its length it would squash every panel
     return (band + line).properties(width=WIDTH, height=150).facet(
         row=alt.Row("level:N", title=None, sort=["local", "systemic"]),
-        column=alt.Column("source:N", title=None)).resolve_scale(y="independent")
+        column=alt.Column("source:N", title=None)).resolve_scale(y="independent").properties(
+        title=alt.TitleParams(f"threat in {scale}", fontSize=11, fontWeight="normal", anchor="start"))
 
 
 def milestones(threats: pd.DataFrame, events: pd.DataFrame, changes: pd.DataFrame | None = None) -> alt.Chart:
