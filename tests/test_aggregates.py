@@ -276,6 +276,23 @@ def test_dyad_month_series_fills_zeros_inside_coverage(default_store: Path) -> N
     assert agg.dyad_month_series(store, "CHN", "MEX").empty  # a dyad never in the table: not observed
 
 
+def test_an_undirected_dyad_sums_both_directions(default_store: Path) -> None:
+    """``directed=False`` (a theater's ``directed = false``): the pair's events, as GDELT's pairs are. The third
+    nuclear test's month: 24 events from North to South Korea, 87 from South to North."""
+    store = Store(default_store)
+    both = agg.dyad_month_series(store, "PRK", "KOR", directed=False).set_index("month")
+    there = agg.dyad_month_series(store, "PRK", "KOR").set_index("month")
+    back = agg.dyad_month_series(store, "KOR", "PRK").set_index("month")
+    assert both.equals(there.add(back, fill_value=0).astype(int))
+    assert (there.loc[pd.Period("2013-02", "M"), "conflict_total"], back.loc[pd.Period("2013-02", "M"),
+            "conflict_total"], both.loc[pd.Period("2013-02", "M"), "conflict_total"]) == (24, 87, 111)
+    assert both.equals(agg.dyad_month_series(store, "KOR", "PRK", directed=False).set_index("month"))
+    year = agg.dyad_year_series(store, "PRK", "KOR", directed=False).set_index("year")
+    assert year.loc[2010, "material_conflict"] == (agg.dyad_year_series(store, "PRK", "KOR").set_index("year").loc[
+        2010, "material_conflict"] + agg.dyad_year_series(store, "KOR", "PRK").set_index("year").loc[
+        2010, "material_conflict"])
+
+
 def test_dyad_year_series(default_store: Path) -> None:
     s = agg.dyad_year_series(Store(default_store), "PRK", "KOR").set_index("year")
     assert s.loc[2010, "material_conflict"] == 1845

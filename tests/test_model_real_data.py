@@ -78,6 +78,23 @@ def test_milestone_korea_local_north_korea(model):
     assert jan["mean"] > dec["mean"] and jan["transient"] > dec["transient"]
 
 
+def test_every_nuclear_test_raises_both_allies_local_north_korea_threat(model, store):
+    """Each of North Korea's six nuclear tests (the dated events of the store, not a list in this test) leaves
+    Japan's and South Korea's local North Korea threat, filtered, above its mean over the twelve months
+    before. With ICEWS read one way only (from North Korea), the third test (February 2013) left Japan's 1.1 sd
+    lower than the month before and below that mean."""
+    tests = store.query("SELECT DISTINCT strftime(start_date, '%Y-%m') AS month FROM indicators "
+                        "WHERE series = 'dprk_nuclear_test' ORDER BY 1").to_pandas()["month"].tolist()
+    assert len(tests) == 6
+    for ally in ("JPN", "KOR"):
+        for month in tests:
+            before = pd.Period(month, "M")
+            now = float(_at(model, ally, "local", "PRK", month)["mean"])
+            baseline = _mean(model, ally, "local", "PRK", str(before - 12), str(before - 1))
+            print(f"{ally} local PRK {month}: {now:+.2f} against {baseline:+.2f} over the 12 months before")
+            assert now > baseline, (ally, month, now, baseline)
+
+
 def test_korea_local_china_is_observed_before_2007(model):
     ind = model.indicators_.set_index("indicator")
     assert ind.loc["icews_chn_kor_conflict", "first"] < "2007-01"

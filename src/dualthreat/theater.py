@@ -63,6 +63,7 @@ class Indicator:
     start: pd.Period | None = None  # first month used (for a list of dated events: complete from then on)
     end: pd.Period | None = None  # last month used
     transform: str | None = None  # "difference": the change from the previous period
+    directed: bool = True  # an ICEWS dyad series from actor to target; False: the pair's events in both directions
 
     @property
     def component(self) -> tuple[str, str, str]:
@@ -192,7 +193,8 @@ _TOP_KEYS = {"name", "patron", "allies", "sources", "levels", "labels", "indicat
 _PUBLIC_KEYS = {"id", "ally", "target", "table", "series", "sign", "note", "backfill"}
 _PUBLIC_TABLES = ("indicators", "pew_favorability")
 _IND_KEYS = {"id", "component", "table", "series", "actor", "target", "unit", "sign", "note", "start", "end",
-             "transform"}
+             "transform", "directed"}
+_DIRECTED_TABLES = ("icews_dyad_month", "icews_dyad_year")  # the tables with a direction (GDELT pairs have none)
 _BACKING_KEYS = _IND_KEYS - {"component"}
 
 
@@ -242,8 +244,15 @@ def _indicator_fields(file: str, where: str, raw: dict[str, Any]) -> dict[str, A
     note = raw.get("note", "")
     if not isinstance(note, str):
         raise _fail(file, f"{where}.note", "must be a string")
+    directed = raw.get("directed", True)
+    if not isinstance(directed, bool):
+        raise _fail(file, f"{where}.directed", f"{directed!r} must be true or false")
+    if not directed and raw["table"] not in _DIRECTED_TABLES:
+        raise _fail(file, f"{where}.directed", f"only a series of {' or '.join(_DIRECTED_TABLES)} has a direction "
+                    f"to drop ({raw['table']} has none)")
     return {"table": raw["table"], "series": raw["series"], "actor": raw.get("actor"), "target": raw.get("target"),
-            "unit": raw.get("unit"), "sign": sign, "note": note, "start": start, "end": end, "transform": transform}
+            "unit": raw.get("unit"), "sign": sign, "note": note, "start": start, "end": end, "transform": transform,
+            "directed": directed}
 
 
 def _entries(file: str, data: dict[str, Any], key: str, allowed: set[str], required: tuple[str, ...],

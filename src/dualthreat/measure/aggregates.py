@@ -50,15 +50,22 @@ def aggregates_loaded(store: Store, table: str) -> bool:
     return store.query(f'SELECT count(*) AS n FROM "{table}"').to_pylist()[0]["n"] > 0
 
 
-def dyad_month_series(store: Store, source: str, target: str) -> pd.DataFrame:
-    """Conflict events from ``source`` to ``target`` in every covered month: columns ``month`` (Period M),
-    ``conflict_total``, ``verbal_conflict``, ``material_conflict``. Empty when the dyad has no row at all
-    (a state missing from the file, such as Mexico or Vietnam, is not observed rather than 0)."""
+def _dyad(directed: bool) -> str:
+    """The WHERE clause of a dyad (parameters: source, target, and for both directions the two again)."""
+    return ("(source = ? AND target = ?)" if directed
+            else "((source = ? AND target = ?) OR (target = ? AND source = ?))")
+
+
+def dyad_month_series(store: Store, source: str, target: str, directed: bool = True) -> pd.DataFrame:
+    """Conflict events from ``source`` to ``target`` (with ``directed=False``: between the two, in either
+    direction) in every covered month: columns ``month`` (Period M), ``conflict_total``, ``verbal_conflict``,
+    ``material_conflict``. Empty when the dyad has no row at all (a state missing from the file, such as Mexico
+    or Vietnam, is not observed rather than 0)."""
     empty = pd.DataFrame(columns=["month", *MONTH_COUNTS])
     if not _present(store, "icews_dyad_month", "icews_dyad_month_coverage"):
         return empty
     rows = store.query("SELECT month, conflict_total, verbal_conflict, material_conflict FROM icews_dyad_month "
-                       "WHERE source = ? AND target = ?", [source, target]).to_pandas()
+                       f"WHERE {_dyad(directed)}", [source, target] * (1 if directed else 2)).to_pandas()
     if rows.empty:
         return empty
     covered = store.query("SELECT DISTINCT month FROM icews_dyad_month_coverage ORDER BY month").to_pandas()
@@ -68,16 +75,17 @@ def dyad_month_series(store: Store, source: str, target: str) -> pd.DataFrame:
     return out.rename_axis("month").reset_index()
 
 
-def dyad_year_series(store: Store, source: str, target: str) -> pd.DataFrame:
-    """The four quad counts from ``source`` to ``target`` per year, with ``events`` (their sum),
-    ``net_cooperation`` and the cooperation and conflict shares (empty where the dyad had no event)."""
+def dyad_year_series(store: Store, source: str, target: str, directed: bool = True) -> pd.DataFrame:
+    """The four quad counts from ``source`` to ``target`` (with ``directed=False``: in either direction) per
+    year, with ``events`` (their sum), ``net_cooperation`` and the cooperation and conflict shares (empty where
+    the dyad had no event)."""
     cols = ["year", *QUADS, "events", "net_cooperation", "cooperation_share", "conflict_share"]
     if not _present(store, "icews_dyad_year"):
         return pd.DataFrame(columns=cols)
     df = store.query("SELECT year, sum(verbal_coop) AS verbal_coop, sum(material_coop) AS material_coop, "
                      "sum(verbal_conflict) AS verbal_conflict, sum(material_conflict) AS material_conflict "
-                     "FROM icews_dyad_year WHERE source = ? AND target = ? GROUP BY year ORDER BY year",
-                     [source, target]).to_pandas()
+                     f"FROM icews_dyad_year WHERE {_dyad(directed)} GROUP BY year ORDER BY year",
+                     [source, target] * (1 if directed else 2)).to_pandas()
     if df.empty:
         return pd.DataFrame(columns=cols)
     df[list(QUADS)] = df[list(QUADS)].astype(int)
@@ -136,14 +144,14 @@ def aggregate_observations(store: Store, indicator: Indicator, last: pd.Period,
     if t == "icews_dyad_month":
         if series not in MONTH_COUNTS:
             raise ValueError(f"{indicator.id}: unknown {t} series {series!r} (one of {', '.join(MONTH_COUNTS)})")
-        df = dyad_month_series(store, indicator.actor, indicator.target)
+        df = dyad_month_series(store, indicator.actor, indicator.target, indicator.directed)
         raw = df[series].to_numpy(dtype=float)
         obs = pd.DataFrame({"end": df["month"].to_numpy(), "months": 1, "raw": raw, "value": np.log1p(raw),
                             "scale": "log1p(ICEWS conflict events in the month)"})
     elif t == "icews_dyad_year":
         if series not in YEAR_SERIES:
             raise ValueError(f"{indicator.id}: unknown {t} series {series!r} (one of {', '.join(YEAR_SERIES)})")
-        df = dyad_year_series(store, indicator.actor, indicator.target).dropna(subset=[series])
+        df = dyad_year_series(store, indicator.actor, indicator.target, indicator.directed).dropna(subset=[series])
         raw = df[series].to_numpy(dtype=float)
         if series in QUADS:
             value, scale = np.log1p(raw / 12), "log1p(ICEWS events per month, from the year's count)"
