@@ -75,7 +75,7 @@ def test_fragile_means_a_verdict_that_differs_from_the_baseline(analysis):
 
 def test_the_report_table_is_one_row_per_hypothesis(analysis, default_base):
     specs = S.specifications(indicators=[DROPPED], reference_windows=(), variance_bounds=S.VARIANCE_BOUNDS[:1])
-    table = S.sensitivity_table(Store(default_base.path), specs)  # from the cache of the fit above
+    table = S.sensitivity_table(Store(default_base.path), specs)  # the fits from the store's cache
     assert table.id.tolist() == [h.id for h in REGISTRY]
     assert list(table.columns) == ["id", "baseline", "specifications", "verdicts", "flips", "flipped_by", "fragile"]
     whole = analysis.summary_[analysis.summary_.period == "all"].reset_index(drop=True)

@@ -100,10 +100,6 @@ def specifications(theater: Theater | None = None, indicators: Sequence[str] | N
     return specs
 
 
-_CACHE: dict[tuple, HypothesisTable] = {}  # (store stamp, specification, registry, periods) -> table
-_BASELINE: dict[tuple, tuple[DualThreatModel, Evidence, dict]] = {}  # (store stamp, registry, periods) -> fit
-
-
 class SensitivityAnalysis:
     """The verdicts of every hypothesis across specifications.
 
@@ -124,18 +120,16 @@ class SensitivityAnalysis:
         self.registry = registry
         self.periods = periods
 
-    def fit(self, store: Store) -> SensitivityAnalysis:
+    def fit(self, store: Store, evidence: Evidence | None = None) -> SensitivityAnalysis:
         """Every fit goes through the store's fit cache (:func:`dualthreat.model.cache.fit_cached`): after
-        ``dualthreat run`` the baseline and every specification already fitted answer without refitting."""
+        ``dualthreat run`` the baseline and every specification already fitted answer without refitting.
+        ``evidence``: the baseline's, when the caller has it (the report's): its model, posture, triangle and
+        home front are used as they are, not fitted again."""
         started = time.perf_counter()
-        stamp = _stamp(store)
-        tests = (tuple(h.id for h in self.registry), tuple(self.periods))
-        if (stamp, *tests) not in _BASELINE:
-            _BASELINE.clear()
-            model = fit_cached(DualThreatModel(), store)
-            ev = Evidence(model, store)
-            _BASELINE[(stamp, *tests)] = (model, ev, collect_findings(ev, self.registry, self.periods))
-        base_model, base, base_findings = _BASELINE[(stamp, *tests)]
+        if evidence is None:
+            evidence = Evidence(fit_cached(DualThreatModel(), store), store)
+        base_model, base = evidence.model, evidence
+        base_findings = collect_findings(base, self.registry, self.periods)
         specs = list(self.specs) if self.specs is not None else specifications(
             base_model.theater_, indicators=_with_data(base_model))
         frames, runs = [], []
@@ -145,16 +139,13 @@ class SensitivityAnalysis:
             if reason:
                 runs.append({"specification": spec.name, "kind": spec.kind, "status": reason, "seconds": 0.0})
                 continue
-            key = (stamp, spec.key(), *tests)
-            if key not in _CACHE:
-                if spec.kind == "baseline":
-                    findings = base_findings
-                else:
-                    model = fit_cached(spec.model(), store)
-                    ev = Evidence(model, store, posture=base_model.posture_, cache=base.cache)
-                    findings = collect_findings(ev, self.registry, self.periods, reuse=base_findings)
-                _CACHE[key] = tabulate(findings, self.registry, self.periods)
-            frames.append(_tidy(_CACHE[key], spec))
+            if spec.kind == "baseline":
+                findings = base_findings
+            else:
+                model = fit_cached(spec.model(), store)
+                ev = Evidence(model, store, posture=base_model.posture_, cache=base.cache)
+                findings = collect_findings(ev, self.registry, self.periods, reuse=base_findings)
+            frames.append(_tidy(tabulate(findings, self.registry, self.periods), spec))
             runs.append({"specification": spec.name, "kind": spec.kind, "status": "run",
                          "seconds": round(time.perf_counter() - t0, 2)})
         self.verdicts_ = pd.concat(frames, ignore_index=True)
@@ -164,10 +155,12 @@ class SensitivityAnalysis:
         return self
 
 
-def sensitivity_table(store: Store, specs: Sequence[Specification] | None = None) -> pd.DataFrame:
+def sensitivity_table(store: Store, specs: Sequence[Specification] | None = None,
+                      evidence: Evidence | None = None) -> pd.DataFrame:
     """For the report: one row per hypothesis (whole record): the baseline verdict, the verdicts across the
-    specifications that ran, how many flip it, which, and whether it is fragile."""
-    s = SensitivityAnalysis(specs).fit(store).summary_
+    specifications that ran, how many flip it, which, and whether it is fragile (``evidence``: the baseline's,
+    see :meth:`SensitivityAnalysis.fit`)."""
+    s = SensitivityAnalysis(specs).fit(store, evidence).summary_
     return s[s.period == "all"].drop(columns="period").reset_index(drop=True)
 
 
@@ -175,11 +168,6 @@ def _with_data(model: DualThreatModel) -> list[str]:
     """The theater's indicators that fed the fitted model (leaving out one without data changes nothing)."""
     ind = model.indicators_
     return ind.loc[ind["observations"] > 0, "indicator"].drop_duplicates().tolist()
-
-
-def _stamp(store: Store) -> tuple:
-    st = store.path.stat()
-    return (str(store.path.resolve()), st.st_size, st.st_mtime_ns)
 
 
 def _tidy(table: HypothesisTable, spec: Specification) -> pd.DataFrame:

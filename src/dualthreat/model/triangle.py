@@ -95,23 +95,9 @@ def _coop_counts(index: pd.DataFrame) -> pd.DataFrame:
 # ties
 
 
-_VOTE_TIES_CACHE: dict[tuple, pd.DataFrame] = {}
-
-
 def vote_ties(store: Store, states: tuple[str, ...], min_roll_calls: int = MIN_ROLL_CALLS) -> pd.DataFrame:
-    """Signed ties per year from Cohen's kappa of UN votes (all roll calls).
-
-    Kept in memory per store file (path, size and modification time) for the life of the process, since
-    the contingency tables take a few seconds; a changed store file is read again."""
-    stat = store.path.stat()
-    key = (str(store.path.resolve()), stat.st_size, stat.st_mtime_ns, tuple(states), min_roll_calls)
-    if key not in _VOTE_TIES_CACHE:
-        _VOTE_TIES_CACHE.clear()
-        _VOTE_TIES_CACHE[key] = _vote_ties(store, tuple(states), min_roll_calls)
-    return _VOTE_TIES_CACHE[key].copy()
-
-
-def _vote_ties(store: Store, states: tuple[str, ...], min_roll_calls: int) -> pd.DataFrame:
+    """Signed ties per year from Cohen's kappa of UN votes (all roll calls). The contingency tables take a
+    few seconds: fit the triangle once and share it (:meth:`dualthreat.evaluate.evidence.Evidence.triangle`)."""
     from scipy.stats import norm
 
     from dualthreat.measure.unga import vote_agreement

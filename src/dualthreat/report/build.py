@@ -488,9 +488,11 @@ def methods_section(model: Any) -> Section:
 
 def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None = None, evaluation: Any = None,
                  extra_sections: list[Section] | None = None, sensitivity: pd.DataFrame | None = None,
-                 scenarios: bool = True) -> Report:
+                 scenarios: bool = True, evidence: Any = None) -> Report:
     """Assemble the report from a fitted model, the hypothesis results, the episode evaluation, the verdicts'
-    sensitivity (:func:`dualthreat.evaluate.sensitivity.sensitivity_table`) and the packaged scenarios."""
+    sensitivity (:func:`dualthreat.evaluate.sensitivity.sensitivity_table`) and the packaged scenarios.
+    ``evidence`` (the hypotheses' :class:`~dualthreat.evaluate.evidence.Evidence` of ``model``): its home-front
+    and triangle fits are used, not fitted again."""
     from dualthreat.model import DualThreatModel
     from dualthreat.model.domestic import DomesticModel
     from dualthreat.model.triangle import TriangleModel
@@ -498,6 +500,8 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
 
     model = model or DualThreatModel().fit(store)
     th = model.theater_
+    domestic = evidence.domestic() if evidence is not None else DomesticModel(th).fit(store)
+    triangle = evidence.triangle() if evidence is not None else TriangleModel(th).fit(store)
     episodes = theater_episodes(store, th)
     threats, latest = threat_section(model)
     events = dated_events(store, th)
@@ -508,8 +512,8 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
                                   "input (weight 0.10 or more) starts or ends",
                                   charts.milestones(model.threats_, events, model.input_changes_)))
     sections = [threats, alliance_section(model, evaluation, episodes),
-                domestic_section(DomesticModel(th).fit(store), th),
-                triangle_section(TriangleModel(th).fit(store), th),
+                domestic_section(domestic, th),
+                triangle_section(triangle, th),
                 identity_section(store, th)]
     if scenarios and packaged_scenarios(th):  # the scenarios written for this theater (their `theater` key)
         sections.append(scenario_section(store, model))
@@ -533,6 +537,7 @@ def make_report(store: Store, with_episodes: bool = True,
     hypotheses, forecast the episodes (if asked, and if the store holds coded episodes of its allies), assemble
     the report. Returns (model, hypotheses, evaluation or None, report); ``step`` is told what is being done."""
     from dualthreat.evaluate.episodes import evaluate
+    from dualthreat.evaluate.evidence import Evidence
     from dualthreat.evaluate.hypotheses import evaluate_hypotheses
     from dualthreat.evaluate.sensitivity import sensitivity_table, specifications
     from dualthreat.model import DualThreatModel
@@ -542,13 +547,14 @@ def make_report(store: Store, with_episodes: bool = True,
     say("fitting the threat components")
     model = fit_cached(DualThreatModel(theater), store)
     say("testing the hypotheses")
-    hyps = evaluate_hypotheses(store, model)
+    evidence = Evidence(model, store)  # one triangle and one home front for the tests, the sensitivity, the report
+    hyps = evaluate_hypotheses(store, evidence=evidence)
     sens = None
     if with_episodes and model.theater_.key == DEFAULT_THEATER:  # the sensitivity runs the default theater's registry
         say("refitting across specifications (verdicts' sensitivity)")
-        sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS))
+        sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS), evidence)
     say("forecasting the episodes out of time")
     with_episodes = with_episodes and not theater_episodes(store, model.theater_).empty
     evaluation = evaluate(store, theater=theater) if with_episodes else None
     say("writing the report")
-    return model, hyps, evaluation, build_report(store, model, hyps, evaluation, sensitivity=sens)
+    return model, hyps, evaluation, build_report(store, model, hyps, evaluation, sensitivity=sens, evidence=evidence)

@@ -277,22 +277,23 @@ class Dashboard:
     # ------------------------------------------------------------------------------------------------------
     def load(self, say: Callable[[str], None] | None = None) -> Dashboard:
         """Fit everything the pages show (about 20 s on the default dataset) and start the episode forecasts."""
+        from dualthreat.evaluate.evidence import Evidence
         from dualthreat.evaluate.hypotheses import evaluate_hypotheses
         from dualthreat.model import DualThreatModel
-        from dualthreat.model.domestic import DomesticModel
-        from dualthreat.model.triangle import TriangleModel
+        from dualthreat.model.cache import fit_cached
 
         say = say or (lambda _: None)
         theater = self.theater or load_theater()
         self.theater_ = theater
         store = self.store
-        say("fitting the threat components")
-        self.model_ = DualThreatModel(theater).fit(store)
+        say("fitting the threat components (or reading the fit `dualthreat run` cached in the store)")
+        self.model_ = fit_cached(DualThreatModel(theater), store)
         say("fitting the triangle and the home front")
-        self.triangle_ = TriangleModel(theater).fit(store)
-        self.domestic_ = DomesticModel(theater).fit(store)
+        evidence = Evidence(self.model_, store)  # the hypotheses read the same two fits
+        self.triangle_ = evidence.triangle()
+        self.domestic_ = evidence.domestic()
         say("testing the hypotheses")
-        self.hypotheses_ = [r.as_dict() for r in evaluate_hypotheses(store, self.model_)]
+        self.hypotheses_ = [r.as_dict() for r in evaluate_hypotheses(store, evidence=evidence)]
         say("reading the sources")
         self.store_summary_ = store.summary()
         self.table_sources_, self.indicator_sources_ = provenance(store, theater, self.store_summary_)
