@@ -445,3 +445,36 @@ def test_the_eastern_flank_scenario_runs_from_the_cli_without_decisions(store_pa
     assert out["scenario"]["decision_model"].startswith("none: the theater has no coded decision episodes")
     r = cli("scenario", "run", "russia_backing_falls", "--store", store_path, "--draws", "40", "--replicates", "2")
     assert r.exit_code == 0 and "No decision probabilities" in r.stdout
+
+
+def test_the_decision_model_learns_from_the_evaluations_as_of_features_when_the_store_holds_them(
+        model, store_path, tmp_path):
+    """With the out-of-time evaluation's features in the store (one fit as of each episode's date), a scenario's
+    decision model learns from them, as the evaluation does; without them, or for a model with other settings,
+    from the run's own filtered estimates, and the result says which. The stored rows here are written by the
+    evaluation's own cache writer, one distinct value per date, so that the reader's alignment is checked."""
+    from dualthreat.evaluate import episodes as E
+    from dualthreat.scenario.run import _episodes, _stored_features
+
+    path = Path(str(store_path)).with_name("features.duckdb")
+    path.write_bytes(Path(store_path).read_bytes())
+    store = Store(path)
+    theater = model.theater_
+    eps = _episodes(store, theater)
+    assert _stored_features(store, model, eps) is None  # nothing stored yet
+    first = Scenario.from_file(packaged_path("nuclear_test")).run(model, store, draws=DRAWS)
+    assert "the run's filtered estimates" in first.scenario["decision_model"]
+    names = E.feature_names(theater)
+    for k, when in enumerate(sorted(set(pd.to_datetime(eps.date)))):
+        values = {f: float(k + j) for j, f in enumerate(names)} | {f"{f}_sd": 0.1 for f in names}
+        E._cache_features(store, theater, when, [{"as_of": when, "ally": a, **values} for a in theater.allies])
+    got = _stored_features(store, model, eps)
+    assert got is not None and set(got.as_of) == set(pd.to_datetime(eps.date))
+    one = got[(got.ally == theater.allies[0])].sort_values("as_of").reset_index(drop=True)
+    early = one.as_of.dt.to_period("M") <= pd.Period(model.start, "M")  # before the framework: no features
+    assert early.any() and one.loc[early, names[0]].isna().all()
+    assert one.loc[~early, names[0]].tolist() == [float(k) for k in one.index[~early]]
+    run = Scenario.from_file(packaged_path("nuclear_test")).run(model, store, draws=DRAWS)
+    assert "as of each episode's date" in run.scenario["decision_model"]
+    other = DualThreatModel(with_posture=False, reference=("1998-01", "2015-12"))
+    assert _stored_features(store, other, eps) is None  # another specification: the evaluation's do not apply

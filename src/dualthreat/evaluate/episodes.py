@@ -119,21 +119,41 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def episode_features(store: Store, dates: list, theater: Theater | None = None, workers: int = 1,
-                     progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Each ally's features as of each date (one row per date and ally; one model fit per date).
+def _feature_frame(rows: list[dict], theater: Theater) -> pd.DataFrame:
+    cols = ["as_of", "ally"] + [c for f in feature_names(theater) for c in (f, f"{f}_sd")]
+    return pd.DataFrame(rows).reindex(columns=cols).sort_values(["as_of", "ally"]).reset_index(drop=True)
 
-    Dates in or before the framework's first month get no features (NaN)."""
+
+def _from_cache(store: Store, dates: list, theater: Theater) -> tuple[list[dict], list[pd.Timestamp]]:
+    """The rows of the dates whose features the store holds (and of the dates too early to have any), and the
+    dates still to fit."""
     from dualthreat.model import DualThreatModel
 
-    theater = theater or load_theater()
     first = pd.Period(DualThreatModel().start, freq="M")
     whens = sorted(set(pd.Timestamp(d) for d in dates))
     fit = [w for w in whens if w.to_period("M") > first]
     rows = [{"as_of": w, "ally": a} for w in whens if w not in set(fit) for a in theater.allies]
     cached = {w: _cached_features(store, theater, w) for w in fit}
     rows += [r for w in fit if cached[w] is not None for r in cached[w]]
-    fit = [w for w in fit if cached[w] is None]
+    return rows, [w for w in fit if cached[w] is None]
+
+
+def stored_episode_features(store: Store, dates: list, theater: Theater | None = None) -> pd.DataFrame | None:
+    """The features of :func:`episode_features` when the store holds every date's (the evaluation stores them:
+    after ``dualthreat run`` or ``episodes evaluate``), else None; nothing is fitted."""
+    theater = theater or load_theater()
+    rows, missing = _from_cache(store, dates, theater)
+    return None if missing else _feature_frame(rows, theater)
+
+
+def episode_features(store: Store, dates: list, theater: Theater | None = None, workers: int = 1,
+                     progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Each ally's features as of each date (one row per date and ally; one model fit per date, or its result
+    from the store's cache).
+
+    Dates in or before the framework's first month get no features (NaN)."""
+    theater = theater or load_theater()
+    rows, fit = _from_cache(store, dates, theater)
     jobs = [(str(store.path), theater, w) for w in fit]
     done: list[list[dict]] = []
     if workers > 1 and len(jobs) > 1:
@@ -155,8 +175,7 @@ def episode_features(store: Store, dates: list, theater: Theater | None = None, 
     for w, got in zip(fit, done):
         _cache_features(store, theater, w, got)
     rows += [r for got in done for r in got]
-    cols = ["as_of", "ally"] + [c for f in feature_names(theater) for c in (f, f"{f}_sd")]
-    return pd.DataFrame(rows).reindex(columns=cols).sort_values(["as_of", "ally"]).reset_index(drop=True)
+    return _feature_frame(rows, theater)
 
 
 def design(episodes: pd.DataFrame, features: pd.DataFrame, theater: Theater) -> pd.DataFrame:

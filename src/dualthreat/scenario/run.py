@@ -124,7 +124,9 @@ def run_scenario(scenario: Any, model: Any, store: Any, draws: int = 1000, seed:
     with threadpool_limits(1):
         model, resolved, data_last = framework_for(scenario, model, store)
         episodes = _episodes(store, model.theater_)
-        return _Run(scenario, model, episodes, resolved, data_last, draws + draws % 2, seed, replicates).result()
+        run = _Run(scenario, model, episodes, resolved, data_last, draws + draws % 2, seed, replicates)
+        run.stored_features = _stored_features(store, model, episodes)
+        return run.result()
 
 
 def _episodes(store: Any, theater: Any) -> pd.DataFrame:
@@ -140,6 +142,24 @@ def _episodes(store: Any, theater: Any) -> pd.DataFrame:
     return eps[[theater.is_actor(a) for a in eps.actor]].reset_index(drop=True)
 
 
+def _stored_features(store: Any, model: Any, episodes: pd.DataFrame) -> pd.DataFrame | None:
+    """The out-of-time evaluation's features of the episodes (each from a fit as of its date), when the store
+    holds them and ``model`` has the evaluation's settings; else None (the run's own estimates are used)."""
+    from dualthreat.evaluate.episodes import stored_episode_features
+    from dualthreat.model import DualThreatModel
+
+    settings = ("start", "end", "reference", "level", "q_bounds", "r_bounds", "phi_bounds", "k_bounds",
+                "basis_months")
+    default = DualThreatModel()
+    if episodes.empty or any(tuple(np.atleast_1d(getattr(model, k))) != tuple(np.atleast_1d(getattr(default, k)))
+                             for k in settings):
+        return None
+    if store.is_open:
+        return stored_episode_features(store, list(episodes.date), model.theater_)
+    with store:
+        return stored_episode_features(store, list(episodes.date), model.theater_)
+
+
 class _Run:
     def __init__(self, scenario: Any, model: Any, episodes: pd.DataFrame, resolved: Resolved,
                  data_last: pd.Period, draws: int, seed: int, replicates: int) -> None:
@@ -151,6 +171,8 @@ class _Run:
         self.last = resolved.last_data_month
         self.grid = pd.period_range(model.months_[0], max(resolved.end, model.months_[-1]), freq="M")
         self.altered: list[dict[str, Any]] = []
+        self.stored_features: pd.DataFrame | None = None  # the evaluation's as-of features (_stored_features)
+        self.training_features = ""  # which features the decision model learned from (set by _decisions)
         self.where = {i.id: i.component for i in self.theater.indicators}
         self.where.update({i.id: BACKING for i in self.theater.backing})
         self.units = {i.id: i.unit for i in (*self.theater.indicators, *self.theater.backing)}
@@ -327,17 +349,30 @@ class _Run:
         episodes = episodes.reset_index(drop=True)
         if episodes.empty:
             return pd.DataFrame(columns=DECISION_COLUMNS), 0
-        # training features: the baseline's filtered estimates in each episode's month (sd from its band)
-        idx = np.asarray(self.grid.get_indexer(pd.PeriodIndex(pd.to_datetime(episodes.date), freq="M")))
         X = episodes[["date", "actor", "domain"]].copy()
-        bm, bsd = self._features(BACKING, filtered[BACKING][0], idx)
-        for ally in th.allies:
-            for name, (lvl, src) in names.items():
-                X[f"{ally}_{name}"], X[f"{ally}_{name}_sd"] = self._features(
-                    (ally, lvl, src), filtered[(ally, lvl, src)][0], idx)
-            t, tsd = X[f"{ally}_local_{self.client}"].to_numpy(), X[f"{ally}_local_{self.client}_sd"].to_numpy()
-            X[f"{ally}_{MEDIATOR}"] = t * bm
-            X[f"{ally}_{MEDIATOR}_sd"] = np.sqrt(bm ** 2 * tsd ** 2 + t ** 2 * bsd ** 2)
+        if self.stored_features is not None:
+            # training features as the evaluation scores them: each from a fit as of the episode's date
+            self.training_features = "as of each episode's date (the out-of-time evaluation's, from the store)"
+            dates = pd.to_datetime(episodes.date)
+            for ally in th.allies:
+                at = self.stored_features[self.stored_features.ally == ally].set_index("as_of").reindex(dates)
+                for name in (*names, MEDIATOR):
+                    X[f"{ally}_{name}"] = at[name].to_numpy()
+                    X[f"{ally}_{name}_sd"] = at[f"{name}_sd"].to_numpy()
+        else:
+            # the run's filtered estimates in each episode's month (sd from its band): data up to that month,
+            # parameters and scales of the run's fit
+            self.training_features = ("the run's filtered estimates in each episode's month (the as-of features "
+                                      "are in the store after `dualthreat episodes evaluate`)")
+            idx = np.asarray(self.grid.get_indexer(pd.PeriodIndex(pd.to_datetime(episodes.date), freq="M")))
+            bm, bsd = self._features(BACKING, filtered[BACKING][0], idx)
+            for ally in th.allies:
+                for name, (lvl, src) in names.items():
+                    X[f"{ally}_{name}"], X[f"{ally}_{name}_sd"] = self._features(
+                        (ally, lvl, src), filtered[(ally, lvl, src)][0], idx)
+                t, tsd = X[f"{ally}_local_{self.client}"].to_numpy(), X[f"{ally}_local_{self.client}_sd"].to_numpy()
+                X[f"{ally}_{MEDIATOR}"] = t * bm
+                X[f"{ally}_{MEDIATOR}_sd"] = np.sqrt(bm ** 2 * tsd ** 2 + t ** 2 * bsd ** 2)
         decider = BootstrapDecisions(self.replicates, self.seed, self.theater).fit(X, episodes.direction)
 
         run_months = out[run_mask]
@@ -395,7 +430,8 @@ class _Run:
             "interval": "90% (5% and 95% quantiles of the simulated differences)",
             "decision_model": (f"the framework's decision model (base rate tilted by the dual threat score; "
                                f"lambda {lam or 'none'}), {self.replicates} bootstrap fits on {n_train} episodes "
-                               f"before {r.start}") if n_train else
+                               f"before {r.start}; training features "
+                               f"{self.training_features}") if n_train else
                               "none: the theater has no coded decision episodes with a source URL before the run",
             "shocks": [{"indicator": s.shock.indicator, "operation": s.shock.operation, "amount": s.shock.amount,
                         "from": str(s.months[0]), "to": str(s.months[-1]), "note": s.shock.note}
