@@ -27,6 +27,8 @@ not finite, or when the Benjamini-Hochberg q-value exceeds ``Q_MAX``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -284,14 +286,19 @@ def pooled_correlation(rs: Sequence[float], ns: Sequence[int], level: float = LE
     return Estimate(math.tanh(z), math.tanh(z - q * se), math.tanh(z + q * se), se, int(n.sum()), scale="fisher_z")
 
 
-def wilson(p: float, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """Wilson's (1927) score interval of a proportion ``p`` out of ``n``; NaN when n = 0."""
-    if n == 0 or not np.isfinite(p):
-        return _NAN, _NAN
+def wilson(p: float | np.ndarray, n: int | np.ndarray, level: float = LEVEL) -> tuple[Any, Any]:
+    """Wilson's (1927) score interval of a proportion ``p`` out of ``n``; NaN when n = 0. Floats for a
+    proportion, arrays for arrays of them."""
+    pa, na = np.asarray(p, dtype=float), np.asarray(n, dtype=float)
     z = z_quantile(level)
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = (pa + z * z / (2 * na)) / (1 + z * z / na)
+        half = z * np.sqrt(pa * (1 - pa) / na + z * z / (4 * na * na)) / (1 + z * z / na)
+    bad = (na == 0) | ~np.isfinite(pa)
+    lo, hi = np.where(bad, _NAN, centre - half), np.where(bad, _NAN, centre + half)
+    if lo.ndim == 0:
+        return float(lo), float(hi)
+    return lo, hi
 
 
 def newcombe_difference(a: int, n1: int, b: int, n2: int, level: float = LEVEL) -> Estimate:

@@ -17,6 +17,8 @@ The contingency tables are one Ibis expression (run on DuckDB); the statistics a
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -65,18 +67,22 @@ def vote_pairs(store: Store, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def cohen_kappa(table: np.ndarray) -> tuple[float, float, float, int]:
-    """Agreement p_o, kappa and kappa's standard error from a square contingency table of counts."""
-    n = table.sum()
-    if n == 0:
-        return np.nan, np.nan, np.nan, 0
-    po = np.trace(table) / n
-    pe = float((table.sum(axis=1) / n) @ (table.sum(axis=0) / n))
-    if pe >= 1:
-        return po, np.nan, np.nan, int(n)
-    kappa = (po - pe) / (1 - pe)
-    se = np.sqrt(po * (1 - po) / (n * (1 - pe) ** 2))
-    return po, kappa, se, int(n)
+def cohen_kappa(table: np.ndarray) -> tuple[Any, Any, Any, Any]:
+    """Agreement p_o, kappa and kappa's standard error (Cohen 1960) from a square contingency table of counts,
+    and its total n: floats for one table, arrays for a stack of them (shape ``(..., k, k)``)."""
+    t = np.asarray(table, dtype=float)
+    n = t.sum(axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        po = np.trace(t, axis1=-2, axis2=-1) / n
+        rows, cols = t.sum(axis=-1) / n[..., None], t.sum(axis=-2) / n[..., None]
+        pe = rows[..., 0] * cols[..., 0]
+        for i in range(1, t.shape[-1]):  # in order, as a dot product of the two margins adds them
+            pe = pe + rows[..., i] * cols[..., i]
+        kappa = np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
+        se = np.where(pe < 1, np.sqrt(po * (1 - po) / (n * (1 - pe) ** 2)), np.nan)
+    if t.ndim == 2:
+        return float(po), float(kappa), float(se), int(n)
+    return po, kappa, se, n.astype(int)
 
 
 def vote_agreement(store: Store, allies: tuple[str, ...], partners: tuple[str, ...],
@@ -85,20 +91,27 @@ def vote_agreement(store: Store, allies: tuple[str, ...], partners: tuple[str, .
     intervals (Wilson's for agreement, :func:`dualthreat.stats.wilson`)."""
     z = z_quantile(level)
     counts = vote_pairs(store, [(a, p) for a in allies for p in partners])
-    rows = []
+    cols = ["ally", "partner", "year", "subset", "n", "agreement", "agreement_lower", "agreement_upper", "kappa",
+            "kappa_lower", "kappa_upper"]
     if counts.empty:
-        return pd.DataFrame(columns=["ally", "partner", "year", "subset", "n", "agreement", "agreement_lower",
-                                     "agreement_upper", "kappa", "kappa_lower", "kappa_upper"])
-    for (a, b, year, subset), g in counts.groupby(["a", "b", "year", "subset"]):
-        table = np.zeros((3, 3))
-        for va, vb, n in g[["vote_a", "vote_b", "n"]].itertuples(index=False):
-            table[VOTES.index(va), VOTES.index(vb)] += n
-        po, kappa, se, n = cohen_kappa(table)
-        lo, hi = wilson(po, n, level)
-        rows.append({"ally": a, "partner": b, "year": int(year), "subset": subset, "n": n, "agreement": po,
-                     "agreement_lower": lo, "agreement_upper": hi, "kappa": kappa,
-                     "kappa_lower": kappa - z * se, "kappa_upper": kappa + z * se})
-    return pd.DataFrame(rows).sort_values(["ally", "partner", "subset", "year"]).reset_index(drop=True)
+        return pd.DataFrame(columns=cols)
+    keys = ["a", "b", "year", "subset"]
+    groups = counts.groupby(keys, sort=True)
+    cells = groups.size().index.to_frame(index=False)  # one contingency table per ally, partner, year, subset
+    va = pd.Categorical(counts["vote_a"], categories=VOTES).codes
+    vb = pd.Categorical(counts["vote_b"], categories=VOTES).codes
+    if (va < 0).any() or (vb < 0).any():
+        bad = counts.loc[(va < 0) | (vb < 0), ["vote_a", "vote_b"]].iloc[0].tolist()
+        raise ValueError(f"a vote outside {VOTES}: {bad}")
+    tables = np.zeros((len(cells), len(VOTES), len(VOTES)))
+    np.add.at(tables, (groups.ngroup().to_numpy(), va, vb), counts["n"].to_numpy(dtype=float))
+    po, kappa, se, n = cohen_kappa(tables)
+    lo, hi = wilson(po, n, level)
+    out = pd.DataFrame({"ally": cells["a"], "partner": cells["b"], "year": cells["year"].astype(int),
+                        "subset": cells["subset"], "n": n, "agreement": po, "agreement_lower": lo,
+                        "agreement_upper": hi, "kappa": kappa, "kappa_lower": kappa - z * se,
+                        "kappa_upper": kappa + z * se})
+    return out[cols].sort_values(["ally", "partner", "subset", "year"]).reset_index(drop=True)
 
 
 def ideal_point_distance(store: Store, allies: tuple[str, ...], partners: tuple[str, ...],

@@ -214,8 +214,8 @@ def _share_tie(coop: pd.Series, n: pd.Series) -> dict:
     from dualthreat.measure.unga import wilson
 
     p = coop / n
-    bounds = [wilson(float(pi), int(ni)) for pi, ni in zip(p, n)]
-    return {"weight": 2 * p - 1, "lower": [2 * lo - 1 for lo, _ in bounds], "upper": [2 * hi - 1 for _, hi in bounds],
+    lo, hi = wilson(p.to_numpy(dtype=float), n.to_numpy(dtype=float))
+    return {"weight": 2 * p - 1, "lower": 2 * lo - 1, "upper": 2 * hi - 1,
             "p_positive": norm.cdf((2 * p - 1) * np.sqrt(n)), "n": n.astype(int)}
 
 
