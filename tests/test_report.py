@@ -140,3 +140,30 @@ def test_the_milestones_are_the_stored_dated_events_on_their_components(default_
     assert e.source_url.str.startswith("http").all() and not e.duplicated(["ally", "level", "source", "series",
                                                                             "date"]).any()
     assert dated_events(st, load_theater("eastern_flank")).empty
+
+
+def test_the_summary_names_each_allys_driver_and_where_it_stands_in_its_own_record(default_base):
+    """The summary does not repeat the threat section: for each ally it gives the threat the paper says drives
+    its alliance policy (Japan: local China; South Korea: the mediator) and the share of its earlier months
+    below the latest value, which is recomputed here from the model's own table."""
+    import re
+
+    from dualthreat.report.build import summary_paragraphs, threat_section
+
+    model = DualThreatModel(with_posture=False).fit(Store(default_base.path))
+    summary = summary_paragraphs(model)
+    threats, latest = threat_section(model)
+    assert len(summary) == 2 and not set(summary) & set(threats.paragraphs)
+    assert summary[0].startswith("Japan: the paper's driver of its alliance policy, the local threat from China")
+    assert summary[1].startswith("South Korea: the paper's driver of its alliance policy, the North Korean threat")
+    month = latest.month.iloc[0]
+    t = model.threats_
+    jpn = t[(t.estimate == "filtered") & (t.coverage == "data") & (t.ally == "JPN") & (t.level == "local")
+            & (t.source == "CHN")]
+    now = float(jpn.loc[jpn.month == month, "mean"].iloc[0])
+    earlier = jpn.loc[jpn.month < month, "mean"]
+    share = f"{(earlier < now).mean():.0%}"
+    assert f"{now:+.2f}" in summary[0] and month in summary[0]
+    assert (f"above {share} of its months since {jpn.month.min()}" in summary[0]
+            or (share == "100%" and f"its highest since {jpn.month.min()}" in summary[0])), summary[0]
+    assert re.search(r"\(filtered, 90% band\)", summary[1])

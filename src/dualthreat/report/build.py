@@ -129,6 +129,47 @@ def threat_section(model: Any) -> tuple[Section, pd.DataFrame]:
     return s, latest
 
 
+def summary_paragraphs(model: Any) -> list[str]:
+    """The summary's lines: for each ally, the threat the paper says drives its alliance policy (the theater's
+    roles: the great-power ally's local threat from the great power; the client ally's mediator), its latest
+    filtered value and where it stands in the ally's own monthly record (the share of earlier months with data
+    below it); an ally without a role, its highest component."""
+    th = model.theater_
+    latest = model.latest(smoothed=False)
+    month = latest.month.iloc[0]
+    f = model.threats_[(model.threats_.estimate == "filtered") & (model.threats_.coverage == "data")]
+    out = []
+    for ally in th.allies:
+        if th.roles.get("great_power_ally") == ally and th.great_power:
+            driver, what = (ally, "local", th.great_power), f"local threat from {th.label(th.great_power)}"
+            why = "the paper's driver of its alliance policy"
+        elif th.roles.get("client_ally") == ally:
+            driver, what = None, f"{th.mediator_text[0]} weighted by {th.mediator_text[1]} (the mediator)"
+            why = "the paper's driver of its alliance policy"
+        else:
+            top = latest[latest.ally == ally].sort_values("mean", ascending=False).iloc[0]
+            driver, what, why = (ally, top.level, top.source), f"{top.level} threat from {th.label(top.source)}", \
+                "its highest component"
+        if driver is None:
+            m = model.mediator_[(model.mediator_.estimate == "filtered") & (model.mediator_.ally == ally)]
+            series, now = m.dropna(subset=["mean"]), m[m.month == month]
+        else:
+            c = f[(f.ally == driver[0]) & (f.level == driver[1]) & (f.source == driver[2])]
+            series, now = c.dropna(subset=["mean"]), latest[(latest.ally == ally) & (latest.level == driver[1])
+                                                            & (latest.source == driver[2])]
+        if now.empty or series.empty or not np.isfinite(now["mean"].iloc[0]):
+            out.append(f"{th.label(ally)}: {why}, the {what}, has no estimate for {month}.")
+            continue
+        r = now.iloc[0]
+        earlier = series[series.month < month]["mean"]
+        below = float((earlier < r["mean"]).mean()) if len(earlier) else float("nan")
+        rank = (f"its highest since {series.month.min()}" if below == 1 else
+                f"above {below:.0%} of its months since {series.month.min()}")
+        out.append(f"{th.label(ally)}: {why}, the {what}, stands at {_band(r)} in {month} (filtered, 90% "
+                   f"band), {rank}.")
+    return out
+
+
 def forecast_paragraphs(ev: Any) -> list[str]:
     """What the out-of-time forecasts showed, in words, with the interval of every difference."""
     from dualthreat.evaluate.scoring import verdict
@@ -519,7 +560,9 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
         sections.append(scenario_section(store, model))
     sections += list(extra_sections or [])
     counts = {"supported": 0, "contradicted": 0, "inconclusive": 0}
-    summary = list(threats.paragraphs[: len(model.theater_.allies)])
+    summary = summary_paragraphs(model)
+    if evaluation is not None:
+        summary += forecast_paragraphs(evaluation)[1:2]  # the framework against the base rate, with its interval
     if hypotheses is not None:
         hyp, counts = hypotheses_section(hypotheses)
         if sensitivity is not None and len(sensitivity):
