@@ -476,9 +476,14 @@ REGISTRY: tuple[Hypothesis, ...] = (
                "possible once that hope fails.", h11),
     Hypothesis("H12", "Chinese pressure on Seoul over alliance choices backfires: it raises South Korean support for "
                "the alliance.",
-               _untestable("dated Chinese pressure events toward South Korea (event data, CAMEO 17x coercion "
-                           "from China toward South Korea, e.g. 2016-2017 THAAD retaliation) and a yearly series of South Korean support "
-                           "for the alliance (the curated data hold 2019-2020 and bounds only)"),
+               _untestable("Chinese pressure on Seoul over its alliance choices, dated (e.g. the 2016-2017 THAAD "
+                           "retaliation: coded events of CAMEO 17x coercion from China toward South Korea), and a "
+                           "yearly series of South Korean support for the alliance (the curated data hold 2019-2020 "
+                           "and bounds only); "
+                           "the default dataset's event aggregates count China-South Korea conflict in 2001-2013 "
+                           "(ICEWS) and 2018-2024 (GDELT), not pressure over alliance choices, and the THAAD years "
+                           "fall in the gap between them; Pew's US favourability in Korea measures the patron's "
+                           "image, not support for the alliance"),
                uses_model=False, splits=False),
     Hypothesis("H13", "In economic order-building Japan sides with US-led institutions (TPP) and shuns China-led "
                "ones (AIIB); South Korea joins China-led institutions while staying allied.", h13, uses_model=False),
@@ -488,7 +493,10 @@ REGISTRY: tuple[Hypothesis, ...] = (
     Hypothesis("H16", "In Japan, local base opposition (Okinawa) persists regardless of national security "
                "consensus.",
                _untestable("protest events against the US in Japan (event data: CAMEO root 14, Japanese actors, "
-                           "US target, geolocated to Okinawa), loaded with `dualthreat ingest gdelt` or `fetch gdelt`"),
+                           "US target, geolocated to Okinawa), loaded with `dualthreat ingest gdelt` or `fetch gdelt`; "
+                           "the default dataset's event aggregates have no CAMEO roots (ICEWS: conflict columns "
+                           "only, their roots unconfirmed; GDELT: one signed weight per country pair and day) and "
+                           "no location"),
                uses_model=False, splits=False),
     Hypothesis("H17", "South Koreans view the US most favourably of the major powers (and prefer it to China as a "
                "future partner, while seeing the relationship as unequal).", h17, uses_model=False),
