@@ -39,7 +39,6 @@ import functools
 import json
 import math
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -91,16 +90,10 @@ def git(*args: str) -> str:
 def machine() -> dict[str, Any]:
     from dualthreat.model import threat
 
-    info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(),
-                            "cpus": os.cpu_count(), "c_extension": threat._kalman is not None}
-    with contextlib.suppress(OSError):
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemTotal"):
-                info["ram_gib"] = round(int(line.split()[1]) / 2**20, 1)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from run import machine as machine_facts  # bench/run.py: python, platform, cpus, cpu, RAM, load average
+
+    info: dict[str, Any] = {**machine_facts(), "c_extension": threat._kalman is not None}
     for name in ("numpy", "pandas", "scipy", "duckdb"):
         info[name] = __import__(name).__version__
     return info
