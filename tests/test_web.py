@@ -1,7 +1,7 @@
 """The dashboard in-process (FastAPI's test client over the app on a real store): every page and API route
 answers from the fitted model, bad parameters get a 4xx naming them, nothing gets a 500 or a traceback
 (parameters fuzzed against the OpenAPI spec with schemathesis, paths with Hypothesis), free text is escaped,
-no path reaches a file outside the app, and the scenario routes answer 503 without the scenario layer."""
+no path reaches a file outside the app."""
 
 from __future__ import annotations
 
@@ -276,20 +276,6 @@ def test_episodes_answer_503_with_retry_after_while_computing(dashboard):
 # scenarios
 
 
-def test_scenarios_answer_503_without_the_scenario_layer(client, monkeypatch):
-    monkeypatch.setattr(service_module, "scenario_module", lambda: None)
-    import dualthreat.web.api as api
-    import dualthreat.web.pages as pages
-
-    monkeypatch.setattr(pages, "scenario_module", lambda: None)
-    monkeypatch.setattr(api, "scenario_module", lambda: None, raising=False)
-    for r in (client.post("/api/scenario", json={"packaged": "nuclear_test"}), client.get("/api/scenarios"),
-              client.get("/scenarios"), client.post("/scenarios", data={"packaged": "nuclear_test"})):
-        assert r.status_code == 503, r.text[:200]
-        assert "scenario layer (dualthreat.scenario) is not in this version" in r.text
-        _no_traceback(r)
-
-
 @pytest.mark.parametrize("body,message", [
     ({"shocks": [{"indicator": "x", "kind": "explode", "value": 1}]}, "kind"),
     ({"horizon": 0}, "horizon"),
@@ -302,8 +288,7 @@ def test_a_malformed_scenario_request_is_a_422(client, body, message):
     assert r.status_code == 422 and message in r.json()["error"], r.text
 
 
-def test_a_composed_scenario_is_checked_before_it_runs(dashboard, monkeypatch):
-    monkeypatch.setattr(service_module, "scenario_module", lambda: object())
+def test_a_composed_scenario_is_checked_before_it_runs(dashboard):
     for kwargs, message in [({"start": None, "horizon": 12, "shocks": []}, "start: required"),
                             ({"start": "2026-01", "horizon": 12, "shocks": []}, "shocks: at least one"),
                             ({"start": "2026-01", "horizon": 12,
@@ -327,7 +312,6 @@ def test_a_composed_scenario_becomes_a_scenario_file_that_cannot_be_injected():
     assert data["shock"] == [{"indicator": "dprk_nuclear_tests", "month": "2026-05", "add_sd": 3.0}]
 
 
-@pytest.mark.skipif(service_module.scenario_module() is None, reason="the scenario layer is not on this branch yet")
 def test_a_packaged_scenario_runs_through_the_api_and_the_form(client):
     packaged = client.get("/api/scenarios").json()
     assert packaged

@@ -20,7 +20,6 @@ from conftest import ENV_VARS, dualthreat_command
 from test_report import ARTIFACTS, CHROMIUM, _browser_or_skip
 from web_support import make_web_store, free_port
 
-from dualthreat.web.service import scenario_module
 
 PAGES = ["/", "/?at=2013-06&smoothed=true", "/component/JPN/local/CHN", "/component/KOR/local/PRK?at=2010-03",
          "/indicator/jasdf_scrambles_chn", "/posture", "/triangle", "/hypotheses", "/episodes", "/sources"]
@@ -181,17 +180,6 @@ def test_a_bad_parameter_shows_its_message(server, browser):
     w.page.close()
 
 
-@pytest.mark.skipif(scenario_module() is not None, reason="the scenario layer is here: the form is tested below")
-def test_the_scenario_page_says_the_layer_is_missing(server, browser):
-    w = Watched(browser, server)
-    assert w.open("/scenarios") == 503
-    assert w.page.get_by_text("scenario layer (dualthreat.scenario) is not in this version", exact=False).count() == 1
-    assert all("503" in e for e in w.errors), w.errors
-    assert not w.foreign_requests()
-    w.page.close()
-
-
-@pytest.mark.skipif(scenario_module() is None, reason="the scenario layer is not on this branch yet")
 def test_a_scenario_submitted_through_the_form_shows_its_result(server, browser):
     w = Watched(browser, server)
     assert w.open("/scenarios") == 200

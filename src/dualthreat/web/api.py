@@ -27,7 +27,7 @@ Smoothed = Annotated[bool, Query(description="Smoothed estimates (all data) inst
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "A parameter is invalid (the message names it)."},
     422: {"description": "The request does not match this schema (the message names the field)."},
-    503: {"description": "Not available yet (still being computed, with Retry-After) or not in this version."},
+    503: {"description": "Not available yet (still being computed, with Retry-After)."},
 }
 
 
@@ -41,16 +41,14 @@ def _json(obj: Any) -> JSONResponse:
 
 @router.get("/status", responses=ERRORS, summary="What the server holds")
 def status(request: Request) -> JSONResponse:
-    """The store and theater served, the months estimated, and whether the episode forecasts and the scenario
-    layer are ready."""
+    """The store and theater served, the months estimated, whether the episode forecasts are ready, and the
+    theater's packaged scenarios."""
     d = _dashboard(request)
-    from dualthreat.web.service import scenario_module
-
     return _json({"store": str(d.store.path), "theater": d.theater_.name, "loaded_at": d.loaded_at_,
                   "months": {"first": d.months_[0], "last": d.months_[-1]}, "scale": d.scale,
                   "allies": list(d.theater_.allies), "levels": list(d.theater_.levels),
                   "sources": list(d.theater_.sources), "episodes": d.episodes_job.status,
-                  "scenarios": "ready" if scenario_module() is not None else "not in this version"})
+                  "scenarios": [s["name"] for s in d.scenarios()]})
 
 
 @router.get("/threats", responses=ERRORS, summary="Threat components per month, with 90% bands")

@@ -113,7 +113,7 @@ def create_app(dashboard: Dashboard, allowed_hosts: list[str] | None = None) -> 
                     "start-up and answered from memory: threat components with 90% bands, what fed them, "
                     "posture, hypotheses, out-of-time episode forecasts and scenarios. Months are YYYY-MM. "
                     "Bad parameters are answered 400 or 422 with a message; results still being computed, "
-                    "and layers this version lacks, 503 with a message.",
+                    "503 with a message and Retry-After.",
     )
     app.state.dashboard = dashboard
     app.state.templates = pages.templates()

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dualthreat.report import charts as report_charts
 from dualthreat.web import charts
-from dualthreat.web.service import SHOCK_KINDS, BadParameter, Dashboard, Unavailable, scenario_module
+from dualthreat.web.service import SHOCK_KINDS, BadParameter, Dashboard, Unavailable
 
 router = APIRouter(include_in_schema=False)
 
@@ -298,21 +298,9 @@ def sources(request: Request) -> HTMLResponse:
 # scenarios
 
 
-def _scenario_form(d: Dashboard) -> dict[str, Any]:
-    if scenario_module() is None:
-        return {"available": False, "packaged": [], "message": d_message()}
-    return {"available": True, "packaged": d.scenarios(), "message": None}
-
-
-def d_message() -> str:
-    from dualthreat.web.service import SCENARIO_MISSING
-
-    return SCENARIO_MISSING
-
-
 def _form_context(d: Dashboard, form: dict[str, str] | None = None, result: dict | None = None,
                   error: str | None = None) -> dict[str, Any]:
-    ctx = _scenario_form(d)
+    ctx: dict[str, Any] = {"packaged": d.scenarios()}
     ctx.update(form=form or {}, result=result, error=error, kinds=SHOCK_KINDS, rows=range(SHOCK_ROWS),
                indicators=[i.id for i in d.theater_.indicators], months=d.months_)
     if result and result.get("threats"):
@@ -323,10 +311,7 @@ def _form_context(d: Dashboard, form: dict[str, str] | None = None, result: dict
 
 @router.get("/scenarios")
 def scenarios_page(request: Request) -> HTMLResponse:
-    d = _dashboard(request)
-    status = 200 if scenario_module() is not None else 503
-    return _render(request, "scenarios.html.j2", "scenarios", lambda d: _form_context(d), status=status,
-                   cache=False)
+    return _render(request, "scenarios.html.j2", "scenarios", lambda d: _form_context(d), cache=False)
 
 
 def parse_form(form: dict[str, str]) -> dict[str, Any]:
@@ -356,8 +341,6 @@ def parse_form(form: dict[str, str]) -> dict[str, Any]:
 async def run_scenario(request: Request) -> HTMLResponse:
     d = _dashboard(request)
     form = {k: str(v)[:500] for k, v in (await request.form()).items()}
-    if scenario_module() is None:
-        raise Unavailable(d_message())
     try:
         args = parse_form(form)
         result = await run_in_threadpool(d.run_scenario, **args)

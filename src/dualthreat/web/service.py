@@ -5,7 +5,7 @@ the home front and the hypothesis tests; the out-of-time episode forecasts in a 
 about a minute) and answers every request from the fitted tables. It is the only module of the web layer that
 calls the layers below; routes and templates see plain records. Parameters are checked here, so that the JSON
 API and the pages refuse the same bad input with the same message (:class:`BadParameter`); a result that is
-not there yet, or a layer this version lacks, is :class:`Unavailable`.
+not there yet is :class:`Unavailable`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class BadParameter(ValueError):
 
 
 class Unavailable(RuntimeError):
-    """What was asked is not available (yet): still being computed, or not in this version of dualthreat."""
+    """What was asked is not available (yet): still being computed, or not computed by this server."""
 
     def __init__(self, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
@@ -153,19 +153,9 @@ def provenance(store: Store, theater: Theater, summary: list[dict[str, Any]]
 
 
 # ----------------------------------------------------------------------------------------------------------
-# the scenario layer (dualthreat.scenario), when this version has it
+# scenarios (dualthreat.scenario)
 
-SCENARIO_MISSING = ("the scenario layer (dualthreat.scenario) is not in this version of dualthreat yet; "
-                    "scenarios can be run once it is installed")
 SHOCK_KINDS = ("add", "add_sd", "scale", "set")
-
-
-def scenario_module():  # noqa: ANN201 - the dualthreat.scenario module, or None
-    try:
-        import dualthreat.scenario as module
-    except ImportError:
-        return None
-    return module if hasattr(module, "Scenario") else None
 
 
 def scenario_toml(name: str, start: str, horizon: int, shocks: list[dict[str, Any]]) -> str:
@@ -522,18 +512,13 @@ class Dashboard:
     # scenarios
 
     def scenarios(self) -> list[dict[str, Any]]:
-        """The packaged scenarios (name, title, note), or :class:`Unavailable` without the scenario layer."""
-        module = scenario_module()
-        if module is None:
-            raise Unavailable(SCENARIO_MISSING)
-        return [self._describe(p) for p in self._packaged(module)]
+        """The packaged scenarios of the theater (name, title, note, start, horizon, shocks)."""
+        return [self._describe(p) for p in self._packaged()]
 
-    def _packaged(self, module: Any) -> list[Path]:
-        packaged = getattr(module, "packaged", None)
-        if callable(packaged):  # name -> Scenario, each with the file it was read from
-            return sorted(Path(s.file) for s in packaged(self.theater_).values())
-        folder = resources.files("dualthreat.scenario").joinpath("examples")
-        return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")) if folder.is_dir() else []
+    def _packaged(self) -> list[Path]:
+        from dualthreat.scenario import packaged
+
+        return sorted(Path(s.file) for s in packaged(self.theater_).values())
 
     @staticmethod
     def _describe(path: Path) -> dict[str, Any]:
@@ -546,15 +531,12 @@ class Dashboard:
     def run_scenario(self, packaged: str | None = None, start: str | None = None, horizon: int | None = None,
                      shocks: list[dict[str, Any]] | None = None, name: str = "composed") -> dict[str, Any]:
         """Run a packaged scenario by name, or one composed of shocks; baseline and scenario side by side."""
-        module = scenario_module()
-        if module is None:
-            raise Unavailable(SCENARIO_MISSING)
         if packaged:
-            paths = {p.stem: p for p in self._packaged(module)}
+            paths = {p.stem: p for p in self._packaged()}
             if packaged not in paths:
                 raise BadParameter("scenario", f"{packaged!r} is not a packaged scenario (one of "
                                                f"{', '.join(paths) or 'none'})")
-            return self._run(module, paths[packaged], label=packaged)
+            return self._run(paths[packaged], label=packaged)
         start = self.check_month("start", start)
         if not start:
             raise BadParameter("start", "required (YYYY-MM), or name a packaged scenario")
@@ -582,24 +564,23 @@ class Dashboard:
         with tempfile.TemporaryDirectory(prefix="dualthreat-web-") as d:
             path = Path(d) / "scenario.toml"
             path.write_text(text, "utf-8")
-            return self._run(module, path, label="form", hide=str(path))
+            return self._run(path, label="form", hide=str(path))
 
-    def _run(self, module: Any, path: Path, label: str, hide: str | None = None) -> dict[str, Any]:
-        errors = tuple(e for e in (getattr(module, "ScenarioError", None),) if e) + (ValueError, KeyError)
+    def _run(self, path: Path, label: str, hide: str | None = None) -> dict[str, Any]:
+        from dualthreat.scenario import Scenario, ScenarioError
+
         try:
             with self._scenario_lock:  # one simulation at a time: each takes the two cores for seconds
-                scenario = module.Scenario.from_file(path, self.theater_)
+                scenario = Scenario.from_file(path, self.theater_)
                 result = scenario.run(self.model_, self.store)
-        except errors as exc:
+        except (ScenarioError, ValueError, KeyError) as exc:
             message = str(exc).replace(hide, "<form>") if hide else str(exc)
             raise BadParameter("scenario", message) from None
         return {"scenario": label, **scenario_result(result)}
 
 
 def scenario_result(result: Any) -> dict[str, Any]:
-    """The scenario layer's result as plain tables: ``threats`` and ``decisions`` (and what else it says)."""
-    if hasattr(result, "to_dict") and not isinstance(result, pd.DataFrame):
-        result = result.to_dict()
-    elif not isinstance(result, dict):
-        result = {k: getattr(result, k) for k in ("threats", "decisions", "scenario") if hasattr(result, k)}
-    return {k: records(v) if isinstance(v, pd.DataFrame) else plain(v) for k, v in result.items()}
+    """A :class:`~dualthreat.scenario.run.ScenarioResult` as plain tables: ``threats`` and ``decisions``, and
+    what the run was (``scenario``)."""
+    return {"threats": records(result.threats), "decisions": records(result.decisions),
+            "scenario": plain(result.scenario)}
