@@ -41,13 +41,15 @@ def hypotheses(store: StoreOpt = None, fmt: FormatOpt = OutputFormat.table,
     """
     from dualthreat.evaluate.hypotheses import evaluate_hypotheses
     from dualthreat.model import DualThreatModel
+    from dualthreat.model.cache import fit_cached
     from dualthreat.store import Store, StoreError
     from dualthreat.theater import load_theater
 
     try:
         with _progress() as progress:
             progress.add_task("testing the hypotheses", total=None)
-            model = None if theater is None else DualThreatModel(load_theater(theater)).fit(Store(store))
+            # the fit `dualthreat run` cached in the store, when the data have not changed since
+            model = fit_cached(DualThreatModel(None if theater is None else load_theater(theater)), Store(store))
             table = evaluate_hypotheses(Store(store), model)
             results = table.to_records()
     except StoreError as exc:
