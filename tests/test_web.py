@@ -252,7 +252,10 @@ def test_an_unexpected_error_is_a_503_with_a_message_not_a_traceback(client, das
     assert r.status_code == 503 and "could not answer" in r.json()["error"]
     _no_traceback(r)
     assert "disk on fire" not in r.text
-    page = client.get("/hypotheses?fresh=1")
+    from dualthreat.web.pages import PageCache
+
+    client.app.state.pages = PageCache()  # an empty page cache: the page is rendered again
+    page = client.get("/hypotheses")
     assert page.status_code == 503 and "could not answer" in page.text
     _no_traceback(page)
     assert any("disk on fire" in (rec.exc_text or "") or "disk on fire" in str(rec.exc_info) for rec in caplog.records)
@@ -286,6 +289,18 @@ def test_episodes_answer_503_with_retry_after_while_computing(dashboard):
 def test_a_malformed_scenario_request_is_a_422(client, body, message):
     r = client.post("/api/scenario", json=body)
     assert r.status_code == 422 and message in r.json()["error"], r.text
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored(client):
+    """`month` is not a parameter of /api/explain (`at` is): ignored, the answer would be for another month."""
+    r = client.get("/api/explain", params={"ally": "KOR", "level": "local", "source": "PRK", "month": "2013-02"})
+    assert r.status_code == 400
+    assert r.json()["error"].startswith("month: not a parameter of /api/explain (it takes: ")
+    assert "at" in r.json()["error"].split("takes: ")[1] and r.json()["detail"] == {"parameter": "month"}
+    page = client.get("/component/KOR/local/PRK", params={"mnth": "2013-02"})
+    assert page.status_code == 400 and "mnth: not a parameter of /component/KOR/local/PRK" in page.text
+    ok = client.get("/api/explain", params={"ally": "KOR", "level": "local", "source": "PRK", "at": "2013-02"})
+    assert ok.status_code == 200 and ok.json()["month"] == "2013-02"
 
 
 def test_a_composed_scenario_is_checked_before_it_runs(dashboard):

@@ -16,7 +16,7 @@ import logging
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -165,6 +165,25 @@ def create_app(dashboard: Dashboard, allowed_hosts: list[str] | None = None) -> 
                               redoc_js_url="/static/docs/redoc.standalone.js",
                               redoc_favicon_url="/static/docs/favicon.png", with_google_fonts=False)
 
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    app.include_router(api.router, dependencies=[Depends(known_parameters)])
+    app.include_router(pages.router, dependencies=[Depends(known_parameters)])
     return app
+
+
+def known_parameters(request: Request) -> None:
+    """Refuse a query parameter the route does not take (``/api/explain?month=...`` for ``at``): ignored, it
+    would answer another question than the one asked."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed: set[str] = set()
+    todo = [dependant]
+    while todo:  # the route's own query parameters and those of its dependencies
+        d = todo.pop()
+        allowed |= {p.alias for p in d.query_params}
+        todo += d.dependencies
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        takes = ", ".join(sorted(allowed)) or "no query parameters"
+        raise BadParameter(unknown[0], f"not a parameter of {request.url.path} (it takes: {takes})")
