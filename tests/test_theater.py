@@ -285,7 +285,8 @@ def test_northeast_asia_results_unchanged_by_the_theater_refactoring(default_sto
     """The default theater's matrices, components, mediator, posture, hypotheses (verdicts, estimates, periods),
     home front, identity, triangle and report sentences as pinned (tests/fixtures/make_northeast_asia_reference.py):
     first with the code of before the theater refactoring, re-pinned since only by a commit that changes the
-    model on purpose and says what moved (370aa79: ICEWS dyads read both ways; no verdict changed)."""
+    model on purpose and says what moved (370aa79: ICEWS dyads read both ways; no whole-record verdict changed,
+    H6 and H24 went from supported and contradicted to inconclusive in 1996-2015)."""
     sys.path.insert(0, str(FIXTURES))
     try:
         import make_northeast_asia_reference as ref

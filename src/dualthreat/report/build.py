@@ -146,8 +146,12 @@ def summary_paragraphs(model: Any) -> list[str]:
         elif th.roles.get("client_ally") == ally:
             driver, what = None, f"{th.mediator_text[0]} weighted by {th.mediator_text[1]} (the mediator)"
             why = "the paper's driver of its alliance policy"
-        else:
-            top = latest[latest.ally == ally].sort_values("mean", ascending=False).iloc[0]
+        else:  # the highest component with recent data (a component carried forward from old data is no reading)
+            mine = latest[(latest.ally == ally) & latest.recent_data.astype(bool)]
+            if mine.empty:
+                out.append(f"{th.label(ally)}: no threat component has data in the 24 months before {month}.")
+                continue
+            top = mine.sort_values("mean", ascending=False).iloc[0]
             driver, what, why = (ally, top.level, top.source), f"{top.level} threat from {th.label(top.source)}", \
                 "its highest component"
         if driver is None:
@@ -155,16 +159,20 @@ def summary_paragraphs(model: Any) -> list[str]:
             series, now = m.dropna(subset=["mean"]), m[m.month == month]
         else:
             c = f[(f.ally == driver[0]) & (f.level == driver[1]) & (f.source == driver[2])]
-            series, now = c.dropna(subset=["mean"]), latest[(latest.ally == ally) & (latest.level == driver[1])
-                                                            & (latest.source == driver[2])]
+            now = latest[(latest.ally == ally) & (latest.level == driver[1]) & (latest.source == driver[2])]
+            now = now[now.recent_data.astype(bool)]  # a value carried from data over 24 months old is no reading
+            series = c.dropna(subset=["mean"])
         if now.empty or series.empty or not np.isfinite(now["mean"].iloc[0]):
-            out.append(f"{th.label(ally)}: {why}, the {what}, has no estimate for {month}.")
+            out.append(f"{th.label(ally)}: {why}, the {what}, has no recent data in {month}.")
             continue
         r = now.iloc[0]
         earlier = series[series.month < month]["mean"]
-        below = float((earlier < r["mean"]).mean()) if len(earlier) else float("nan")
-        rank = (f"its highest since {series.month.min()}" if below == 1 else
-                f"above {below:.0%} of its months since {series.month.min()}")
+        if earlier.empty:
+            rank = "its first month with data"
+        else:
+            below = float((earlier < r["mean"]).mean())
+            rank = (f"its highest since {series.month.min()}" if below == 1 else
+                    f"above {below:.0%} of its months since {series.month.min()}")
         out.append(f"{th.label(ally)}: {why}, the {what}, stands at {_band(r)} in {month} (filtered, 90% "
                    f"band), {rank}.")
     return out
@@ -562,7 +570,7 @@ def build_report(store: Store, model: Any = None, hypotheses: list[Any] | None =
     counts = {"supported": 0, "contradicted": 0, "inconclusive": 0}
     summary = summary_paragraphs(model)
     if evaluation is not None:
-        summary += forecast_paragraphs(evaluation)[1:2]  # the framework against the base rate, with its interval
+        summary += [p for p in forecast_paragraphs(evaluation) if p.startswith("Framework minus the base rate")]
     if hypotheses is not None:
         hyp, counts = hypotheses_section(hypotheses)
         if sensitivity is not None and len(sensitivity):
