@@ -448,7 +448,7 @@ def test_the_eastern_flank_scenario_runs_from_the_cli_without_decisions(store_pa
 
 
 def test_the_decision_model_learns_from_the_evaluations_as_of_features_when_the_store_holds_them(
-        model, store_path, tmp_path):
+        model, store_path, tmp_path, monkeypatch):
     """With the out-of-time evaluation's features in the store (one fit as of each episode's date), a scenario's
     decision model learns from them, as the evaluation does; without them, or for a model with other settings,
     from the run's own filtered estimates, and the result says which. The stored rows here are written by the
@@ -474,7 +474,13 @@ def test_the_decision_model_learns_from_the_evaluations_as_of_features_when_the_
     early = one.as_of.dt.to_period("M") <= pd.Period(model.start, "M")  # before the framework: no features
     assert early.any() and one.loc[early, names[0]].isna().all()
     assert one.loc[~early, names[0]].tolist() == [float(k) for k in one.index[~early]]
+    seen = []
+    fit = BootstrapDecisions.fit
+    monkeypatch.setattr(BootstrapDecisions, "fit", lambda self, X, y: seen.append(X.copy()) or fit(self, X, y))
     run = Scenario.from_file(packaged_path("nuclear_test")).run(model, store, draws=DRAWS)
     assert "as of each episode's date" in run.scenario["decision_model"]
+    X = seen[-1]  # what the decision model was fitted on: the stored value of each episode's date
+    want = one.set_index("as_of")[names[0]].reindex(pd.to_datetime(X.date)).to_numpy()
+    np.testing.assert_array_equal(X[f"{theater.allies[0]}_{names[0]}"].to_numpy(), want)
     other = DualThreatModel(with_posture=False, reference=("1998-01", "2015-12"))
     assert _stored_features(store, other, eps) is None  # another specification: the evaluation's do not apply
