@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dualthreat.measure.milestones import dated_events
 from dualthreat.measure.vintage import published_sql, rule
 from dualthreat.model import DualThreatModel
 from dualthreat.store import Store
@@ -83,8 +84,8 @@ def test_every_nuclear_test_raises_both_allies_local_north_korea_threat(model, s
     Japan's and South Korea's local North Korea threat, filtered, above its mean over the twelve months
     before. With ICEWS read one way only (from North Korea), the third test (February 2013) left Japan's 1.1 sd
     lower than the month before and below that mean."""
-    tests = store.query("SELECT DISTINCT strftime(start_date, '%Y-%m') AS month FROM indicators "
-                        "WHERE series = 'dprk_nuclear_test' ORDER BY 1").to_pandas()["month"].tolist()
+    events = dated_events(store, model.theater_)
+    tests = sorted({d[:7] for d in events.loc[events.series == "dprk_nuclear_test", "date"]})
     assert len(tests) == 6
     for ally in ("JPN", "KOR"):
         for month in tests:

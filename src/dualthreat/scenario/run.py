@@ -145,14 +145,17 @@ def _episodes(store: Any, theater: Any) -> pd.DataFrame:
 def _stored_features(store: Any, model: Any, episodes: pd.DataFrame) -> pd.DataFrame | None:
     """The out-of-time evaluation's features of the episodes (each from a fit as of its date), when the store
     holds them and ``model`` has the evaluation's settings; else None (the run's own estimates are used)."""
+    import inspect
+
     from dualthreat.evaluate.episodes import stored_episode_features
     from dualthreat.model import DualThreatModel
 
-    settings = ("start", "end", "reference", "level", "q_bounds", "r_bounds", "phi_bounds", "k_bounds",
-                "basis_months")
-    default = DualThreatModel()
-    if episodes.empty or any(tuple(np.atleast_1d(getattr(model, k))) != tuple(np.atleast_1d(getattr(default, k)))
-                             for k in settings):
+    # every setting of the estimator but those the stored features do not depend on (the theater is in their
+    # key, each is as of its own date, and they never read the posture): a new parameter is checked too
+    settings = [p for n, p in inspect.signature(DualThreatModel.__init__).parameters.items()
+                if n not in ("self", "theater", "as_of", "with_posture")]
+    if episodes.empty or any(tuple(np.atleast_1d(getattr(model, p.name))) != tuple(np.atleast_1d(p.default))
+                             for p in settings):
         return None
     if store.is_open:
         return stored_episode_features(store, list(episodes.date), model.theater_)
