@@ -70,3 +70,19 @@ def test_the_framework_round_trips_through_the_cache(default_store: Path) -> Non
     pd.testing.assert_frame_equal(model.threats_, cached.threats_)
     assert cached is not model  # read back from the store, not the same object
     assert cache_key(DualThreatModel(start="2008-01")) != cache_key(DualThreatModel(start="2009-01"))
+
+
+def test_many_entries_are_read_and_written_in_one_go(default_store: Path, tmp_path: Path) -> None:
+    path = tmp_path / "copy.duckdb"
+    path.write_bytes(default_store.read_bytes())
+    store = Store(path)
+    assert store_cache.write_many(store, {f"k{i}": bytes([i]) * 10 for i in range(5)})
+    got = store_cache.read_many(store, ["k0", "k3", "absent", "k3"])
+    assert got == {"k0": b"\x00" * 10, "k3": b"\x03" * 10}
+    assert store_cache.write_many(store, {"k3": b"new"})  # a key written again replaces its entry
+    assert store_cache.read(store, "k3") == b"new" and store_cache.read(store, "k4") == b"\x04" * 10
+    n = store.query("SELECT count(*) AS n FROM _fit_cache WHERE key = 'k3'").column("n")[0].as_py()
+    assert n == 1
+    with store:  # a store held open for reading is busy: nothing is written, nothing fails
+        assert not store_cache.write_many(store, {"k9": b"x"})
+    assert store_cache.read(store, "k9") is None

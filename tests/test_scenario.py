@@ -465,9 +465,11 @@ def test_the_decision_model_learns_from_the_evaluations_as_of_features_when_the_
     first = Scenario.from_file(packaged_path("nuclear_test")).run(model, store, draws=DRAWS)
     assert "the run's filtered estimates" in first.scenario["decision_model"]
     names = E.feature_names(theater)
+    fitted = {}
     for k, when in enumerate(sorted(set(pd.to_datetime(eps.date)))):
         values = {f: float(k + j) for j, f in enumerate(names)} | {f"{f}_sd": 0.1 for f in names}
-        E._cache_features(store, theater, when, [{"as_of": when, "ally": a, **values} for a in theater.allies])
+        fitted[when] = [{"as_of": when, "ally": a, **values} for a in theater.allies]
+    E._cache_features(store, theater, fitted)
     got = _stored_features(store, model, eps)
     assert got is not None and set(got.as_of) == set(pd.to_datetime(eps.date))
     one = got[(got.ally == theater.allies[0])].sort_values("as_of").reset_index(drop=True)

@@ -101,14 +101,18 @@ def _feature_key(theater: Theater, when: pd.Timestamp) -> str:
     return cache_key(DualThreatModel(theater, as_of=str(when.date()), with_posture=False)) + ":episode-features"
 
 
-def _cached_features(store: Store, theater: Theater, when: pd.Timestamp) -> list[dict] | None:
-    """The features as of ``when`` from the store's cache (same data, code and parameters), or None."""
-    blob = store_cache.read(store, _feature_key(theater, when))
-    return pickle.loads(blob) if blob is not None else None
+def _cached_features(store: Store, theater: Theater, whens: list[pd.Timestamp]) -> dict[pd.Timestamp, list[dict]]:
+    """The features as of each of ``whens`` that the store's cache holds (same data, code and parameters), read
+    in one query."""
+    keys = {w: _feature_key(theater, w) for w in whens}
+    blobs = store_cache.read_many(store, list(keys.values()))
+    return {w: pickle.loads(blobs[k]) for w, k in keys.items() if k in blobs}
 
 
-def _cache_features(store: Store, theater: Theater, when: pd.Timestamp, rows: list[dict]) -> None:
-    store_cache.write(store, _feature_key(theater, when), pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+def _cache_features(store: Store, theater: Theater, fitted: dict[pd.Timestamp, list[dict]]) -> None:
+    """Keep the features of each date in the store's cache (one transaction)."""
+    store_cache.write_many(store, {_feature_key(theater, w): pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+                                   for w, rows in fitted.items()})
 
 
 def _run(args: tuple[str, Theater, pd.Timestamp]) -> list[dict]:
@@ -133,9 +137,9 @@ def _from_cache(store: Store, dates: list, theater: Theater) -> tuple[list[dict]
     whens = sorted(set(pd.Timestamp(d) for d in dates))
     fit = [w for w in whens if w.to_period("M") > first]
     rows = [{"as_of": w, "ally": a} for w in whens if w not in set(fit) for a in theater.allies]
-    cached = {w: _cached_features(store, theater, w) for w in fit}
-    rows += [r for w in fit if cached[w] is not None for r in cached[w]]
-    return rows, [w for w in fit if cached[w] is None]
+    cached = _cached_features(store, theater, fit)
+    rows += [r for w in fit if w in cached for r in cached[w]]
+    return rows, [w for w in fit if w not in cached]
 
 
 def stored_episode_features(store: Store, dates: list, theater: Theater | None = None) -> pd.DataFrame | None:
@@ -172,8 +176,7 @@ def episode_features(store: Store, dates: list, theater: Theater | None = None, 
         done.append(_run(job))
         if progress:
             progress(len(done))
-    for w, got in zip(fit, done):
-        _cache_features(store, theater, w, got)
+    _cache_features(store, theater, dict(zip(fit, done)))
     rows += [r for got in done for r in got]
     return _feature_frame(rows, theater)
 

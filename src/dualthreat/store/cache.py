@@ -31,37 +31,52 @@ def data_version(store: Store) -> str:
 
 def read(store: Store, key: str) -> bytes | None:
     """The bytes cached under ``key`` for the store's current data, or None."""
-    if not store.exists():
-        return None
-    version = data_version(store)
+    return read_many(store, [key]).get(key)
+
+
+def read_many(store: Store, keys: list[str]) -> dict[str, bytes]:
+    """The entries cached under any of ``keys`` for the store's current data (one query, however many keys);
+    a key with no entry is absent from the result."""
+    if not store.exists() or not keys:
+        return {}
     try:
+        version = data_version(store)
         present = store.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = '_fit_cache'")
         if not present.column("n")[0].as_py():
-            return None
-        got = store.query("SELECT blob FROM _fit_cache WHERE key = ? AND data_version = ?", [key, version])
+            return {}
+        got = store.query("SELECT key, blob FROM _fit_cache WHERE data_version = ? AND list_contains(?, key)",
+                          [version, list(dict.fromkeys(keys))])
     except (StoreError, duckdb.Error):
-        return None
-    if got.num_rows == 0:
-        return None
-    return zlib.decompress(got.column("blob")[0].as_py())
+        return {}
+    return {k: zlib.decompress(b) for k, b in zip(got.column("key").to_pylist(), got.column("blob").to_pylist())}
 
 
 def write(store: Store, key: str, blob: bytes) -> bool:
     """Cache ``blob`` under ``key`` for the current data; False (and nothing written) if the store is busy."""
+    return write_many(store, {key: blob})
+
+
+def write_many(store: Store, entries: dict[str, bytes]) -> bool:
+    """Cache every ``key: blob`` of ``entries`` for the current data in one transaction (all or none); False
+    (and nothing written) if the store is busy. Entries of older data versions are dropped."""
     if store.is_open:
         return False
+    if not entries:
+        return True
     try:
         version = data_version(store)
         con = store.connect()
     except StoreError:
         return False
     try:
-        packed = zlib.compress(blob, 1)
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        packed = {k: zlib.compress(b, 1) for k, b in entries.items()}
         con.execute("BEGIN")
         con.execute(CACHE_SQL)
-        con.execute("DELETE FROM _fit_cache WHERE key = ? OR data_version <> ?", [key, version])
-        con.execute("INSERT INTO _fit_cache VALUES (?, ?, ?, ?, ?)",
-                    [key, version, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), len(packed), packed])
+        con.execute("DELETE FROM _fit_cache WHERE data_version <> ? OR list_contains(?, key)",
+                    [version, list(packed)])
+        con.executemany("INSERT INTO _fit_cache VALUES (?, ?, ?, ?, ?)",
+                        [[k, version, now, len(b), b] for k, b in packed.items()])
         con.execute("COMMIT")
         return True
     except duckdb.Error:
