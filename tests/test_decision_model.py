@@ -113,3 +113,37 @@ def test_the_scores_follow_the_theaters_roles_not_country_names():
     flank = load_theater("eastern_flank")
     assert not flank.roles.get("great_power_ally")
     assert np.isnan(framework_score(X, "KOR", theater=flank)[0]).all()
+
+
+def _log_posterior(m: DecisionModel, X: pd.DataFrame, y: pd.Series, lam: dict[str, float]) -> float:
+    """The model's log posterior at ``lam``, computed through its own prediction path (not the fit's)."""
+    allies, c, mean, sd, ok = m._terms(X)
+    pi = m.base_rate_.leave_one_out()[ok]
+    p = m._proba(pi, m._side(X["domain"])[ok], c[ok], mean[ok], sd[ok], np.array([lam[a] for a in allies]))
+    obs = np.array([DIRECTIONS.index(d) for d in y])[ok]
+    return float(np.log(p[np.arange(len(obs)), obs]).sum() - sum(v ** 2 for v in lam.values()) / (2 * m.prior_sd ** 2))
+
+
+def test_the_fit_finds_the_maximum_of_the_posterior_with_two_allies_and_wide_bands():
+    rng = np.random.default_rng(7)
+    n = 40
+    kor = rng.normal(0, 1.5, n)
+    jpn = rng.normal(0, 1.0, n)
+    X = pd.DataFrame({"date": pd.date_range("2005-01-01", periods=n, freq="MS"),
+                      "actor": ["KOR", "JPN", "JPN-KOR", "KOR"] * (n // 4), "domain": "china_policy",
+                      "KOR_mediator": kor, "KOR_mediator_sd": rng.uniform(0.2, 2.0, n),
+                      "JPN_local_CHN": jpn, "JPN_local_CHN_sd": rng.uniform(0.2, 1.0, n),
+                      "JPN_local_PRK": -jpn, "JPN_local_PRK_sd": 0.5})
+    X.loc[X.actor == "JPN-KOR", "domain"] = "japan_rok_cooperation"
+    score = np.where(X.actor == "JPN", jpn, kor)
+    noise = rng.normal(0, 1.0, n)
+    y = pd.Series([("japan_rok_up" if s + e > 0 else "japan_rok_down") if a == "JPN-KOR"
+                   else ("toward_us" if s + e > 0.7 else "toward_china" if s + e < -0.7 else "hedge")
+                   for a, s, e in zip(X.actor, score, noise)])
+    m = DecisionModel().fit(X, y)
+    assert m.lambda_["KOR"] > 0.05 and m.lambda_["JPN"] > 0.05  # both off the bound: an interior maximum
+    best = _log_posterior(m, X, y, m.lambda_)
+    for ally in m.lambda_:
+        for h in (-1e-3, 1e-3):
+            moved = dict(m.lambda_, **{ally: m.lambda_[ally] + h})
+            assert _log_posterior(m, X, y, moved) <= best + 1e-9

@@ -308,15 +308,36 @@ class DecisionModel:
         # an ally whose score never varies among the usable episodes carries no information: lambda 0
         informative = np.array([bool(np.any((c[:, j] > 0) & (mean[:, j] != 0))) for j in range(len(allies))])
 
-        def objective(free: np.ndarray) -> float:
+        x_nodes, w_nodes = _gauss_hermite(self.nodes) if np.any(sd > 0) else (np.zeros(1), np.ones(1))
+        rows = np.arange(len(obs))
+        side_obs = side[rows, obs]
+        v = c * sd  # the score's sd per ally, before lambda
+
+        def objective(free: np.ndarray) -> tuple[float, np.ndarray]:
+            """Minus the log posterior and its gradient (exact: the derivative of the Gauss-Hermite sum)."""
             lam = np.zeros(len(allies))
             lam[informative] = free
-            p = self._proba(pi, side, c, mean, sd, lam)[np.arange(len(obs)), obs]
-            return float(-np.log(np.clip(p, 1e-300, None)).sum() + (free ** 2).sum() / (2 * self.prior_sd ** 2))
+            eta_mean = (c * mean * lam[None, :]).sum(axis=1)
+            eta_sd = np.sqrt(((v * lam[None, :]) ** 2).sum(axis=1))
+            eta = eta_mean[:, None] + eta_sd[:, None] * x_nodes[None, :]  # rows x nodes
+            with np.errstate(divide="ignore"):
+                logits = np.log(pi)[:, None, :] + side[:, None, :] * eta[:, :, None]
+            logits -= logits.max(axis=2, keepdims=True)
+            p = np.exp(logits)
+            p /= p.sum(axis=2, keepdims=True)  # rows x nodes x directions
+            p_obs = p[rows, :, obs]  # rows x nodes
+            prob = np.clip((p_obs * w_nodes[None, :]).sum(axis=1), 1e-300, None)
+            # d p_obs / d eta = p_obs (side_obs - E_p side); d eta / d lam_j = c m_j + x (v_j^2 lam_j / sd)
+            slope = p_obs * (side_obs[:, None] - (p * side[:, None, :]).sum(axis=2)) * w_nodes[None, :]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dsd = np.where(eta_sd[:, None] > 0, v ** 2 * lam[None, :] / eta_sd[:, None], 0.0)  # rows x allies
+            dprob = slope.sum(axis=1)[:, None] * (c * mean) + (slope * x_nodes[None, :]).sum(axis=1)[:, None] * dsd
+            grad = -(dprob / prob[:, None]).sum(axis=0) + lam / self.prior_sd ** 2
+            return float(-np.log(prob).sum() + (free ** 2).sum() / (2 * self.prior_sd ** 2)), grad[informative]
 
         lam = np.zeros(len(allies))
         if len(obs) and informative.any():
-            res = minimize(objective, np.full(int(informative.sum()), 0.1), method="L-BFGS-B",
+            res = minimize(objective, np.full(int(informative.sum()), 0.1), jac=True, method="L-BFGS-B",
                            bounds=[(0.0, None)] * int(informative.sum()))
             lam[informative] = res.x
         self.lambda_ = {a: float(v) for a, v in zip(allies, lam)}
