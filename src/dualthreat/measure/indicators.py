@@ -25,40 +25,51 @@ STATUS_RANK = {"firm": 0, "conflict": 0, "approximate": 1, "lower_bound": 1, "pr
 KEY = ["series", "actor", "target", "period_type", "period", "unit"]
 
 
-def _resolve(raw: pd.DataFrame) -> pd.DataFrame:
-    best = raw[raw["rank"] == raw.groupby(KEY)["rank"].transform("min")]
-    out = (
-        best.groupby(KEY, sort=True)
-        .agg(
-            start_date=("start_date", "first"),
-            end_date=("end_date", "first"),
-            value=("value", "median"),
-            low=("value", "min"),
-            high=("value", "max"),
-            n_reports=("value", "size"),
-            status=("status", lambda s: "conflict" if s.nunique() > 1 or (s == "conflict").any() else s.iloc[0]),
-            source_urls=("source_url", lambda s: " ".join(sorted(set(s.dropna())))),
-            published=("published", "max"),
-        )
-        .reset_index()
-    )
-    out.loc[out["low"] != out["high"], "status"] = "conflict"
-    return out
+_KEY_SQL = ", ".join(KEY)
+_RANK_SQL = "CASE status " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in STATUS_RANK.items()) + " ELSE 2 END"
+
+
+def _resolve_sql(rows: str) -> str:
+    """Rules 1-3 over the relation ``rows`` (one value per KEY). The median is the middle of the sorted values,
+    or the mean of the two middle ones (as ``pandas``' median)."""
+    return f"""
+        SELECT {_KEY_SQL}, start_date, end_date,
+               CASE WHEN len(v) % 2 = 1 THEN v[(len(v) + 1) // 2]
+                    ELSE (v[len(v) // 2] + v[len(v) // 2 + 1]) / 2 END AS value,
+               low, high, n_reports,
+               CASE WHEN low <> high OR n_status > 1 OR any_conflict THEN 'conflict' ELSE one_status END AS status,
+               source_urls, published
+        FROM (
+            SELECT {_KEY_SQL}, min(start_date) AS start_date, min(end_date) AS end_date,
+                   list_sort(list(value) FILTER (WHERE value IS NOT NULL)) AS v,
+                   min(value) AS low, max(value) AS high, count(*) AS n_reports,
+                   count(DISTINCT status) AS n_status, bool_or(status = 'conflict') AS any_conflict,
+                   any_value(status) AS one_status,
+                   array_to_string(list_sort(list_distinct(list(source_url))), ' ') AS source_urls,
+                   max(published) AS published
+            FROM (SELECT * FROM {rows} QUALIFY rank = min(rank) OVER (PARTITION BY {_KEY_SQL}))
+            GROUP BY {_KEY_SQL})"""
 
 
 def resolve_indicators(store: Store) -> pd.DataFrame:
     """The curated indicators, one row per reported period, with ``value``, ``low``, ``high``,
-    ``n_reports``, ``status``, ``source_urls``, ``published``, ``first_published`` and ``first_value``."""
-    raw = store.query(
-        "SELECT series, actor, coalesce(target, '') AS target, period_type, period, start_date, end_date, value, "
-        f"unit, status, source_url, {published_sql('indicators')} AS published FROM indicators t"
-    ).to_pandas()
-    if raw.empty:
-        return raw.assign(low=[], high=[], n_reports=[], source_urls=[], first_published=[], first_value=[])
-    raw["published"] = pd.to_datetime(raw["published"])
-    raw["rank"] = raw["status"].map(STATUS_RANK).fillna(2)
-    out = _resolve(raw)
-    first_day = raw.groupby(KEY)["published"].transform("min")
-    first = _resolve(raw[raw["published"] == first_day])[KEY + ["value", "published"]]
-    first = first.rename(columns={"value": "first_value", "published": "first_published"})
-    return out.merge(first, on=KEY, how="left")
+    ``n_reports``, ``status``, ``source_urls``, ``published``, ``first_published`` and ``first_value``
+    (one query: the rules run in the store's engine)."""
+    sql = f"""
+        WITH raw AS (
+            SELECT series, actor, coalesce(target, '') AS target, period_type, period, start_date, end_date,
+                   value, unit, status, source_url, CAST({published_sql('indicators')} AS TIMESTAMP) AS published,
+                   {_RANK_SQL} AS rank
+            FROM indicators t
+            WHERE series IS NOT NULL AND actor IS NOT NULL AND period_type IS NOT NULL AND period IS NOT NULL
+              AND unit IS NOT NULL),
+        latest AS ({_resolve_sql("raw")}),
+        first_rows AS (SELECT * FROM raw QUALIFY published = min(published) OVER (PARTITION BY {_KEY_SQL})),
+        first AS ({_resolve_sql("first_rows")})
+        SELECT l.*, f.value AS first_value, f.published AS first_published
+        FROM latest l LEFT JOIN first f USING ({_KEY_SQL})
+        ORDER BY {_KEY_SQL}"""
+    out = store.query(sql).to_pandas()
+    out["published"] = pd.to_datetime(out["published"])
+    out["first_published"] = pd.to_datetime(out["first_published"])
+    return out
