@@ -181,7 +181,7 @@ def _vote_agreement(store: Store, indicator: Indicator) -> pd.DataFrame:
     """Share of the year's UNGA roll calls on which ``actor`` and ``target`` voted alike (all roll calls)."""
     from dualthreat.measure.unga import vote_agreement
 
-    agree = vote_agreement(store, (indicator.actor,), (indicator.target,))
+    agree = vote_agreement(store, (indicator.actor,), (indicator.target,), subsets=("all",))
     agree = agree[agree["subset"] == "all"] if not agree.empty else agree
     if agree.empty:
         return empty()

@@ -37,11 +37,18 @@ def _ibis_con(store: Store):  # noqa: ANN202 - ibis backend type
     return ibis.duckdb.connect(str(store.path), read_only=True)
 
 
-def vote_pairs(store: Store, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+SUBSETS = ("all", "important", "issue")
+
+
+def vote_pairs(store: Store, pairs: list[tuple[str, str]], subsets: tuple[str, ...] = SUBSETS) -> pd.DataFrame:
     """Counts of (vote of a, vote of b) per year, roll-call subset and pair of states.
 
     Subsets: ``all``, ``important`` (US State Department important votes) and ``issue:XX`` for each issue
-    code of the roll calls (me, nu, di, hr, co, ec)."""
+    code of the roll calls (me, nu, di, hr, co, ec); ``subsets`` names the kinds wanted (``issue`` for all
+    the issue codes)."""
+    unknown = set(subsets) - set(SUBSETS)
+    if unknown:
+        raise ValueError(f"unknown roll-call subsets {sorted(unknown)}; expected some of {SUBSETS}")
     import ibis
 
     con = _ibis_con(store)
@@ -55,13 +62,14 @@ def vote_pairs(store: Store, pairs: list[tuple[str, str]]) -> pd.DataFrame:
             joined = joined.mutate(year=joined.date.year(), a=ibis.literal(a), b=ibis.literal(b))
             keys = ["a", "b", "year", "vote_a", "vote_b"]
             by_issue = joined.join(issues.select("rcid", "issue_code"), "rcid")
-            subsets = [
-                joined.mutate(subset=ibis.literal("all")),
-                joined.filter(joined.important_vote).mutate(subset=ibis.literal("important")),
-                by_issue.mutate(subset=ibis.literal("issue:") + by_issue.issue_code).drop("issue_code"),
-            ]
-            for s in subsets:
-                frames.append(s.group_by([*keys, "subset"]).agg(n=ibis._.count()).to_pandas())
+            kinds = {
+                "all": lambda: joined.mutate(subset=ibis.literal("all")),
+                "important": lambda: joined.filter(joined.important_vote).mutate(subset=ibis.literal("important")),
+                "issue": lambda: by_issue.mutate(subset=ibis.literal("issue:") + by_issue.issue_code).drop("issue_code"),
+            }
+            for kind in SUBSETS:
+                if kind in subsets:
+                    frames.append(kinds[kind]().group_by([*keys, "subset"]).agg(n=ibis._.count()).to_pandas())
     finally:
         con.disconnect()
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -86,11 +94,11 @@ def cohen_kappa(table: np.ndarray) -> tuple[Any, Any, Any, Any]:
 
 
 def vote_agreement(store: Store, allies: tuple[str, ...], partners: tuple[str, ...],
-                   level: float = LEVEL) -> pd.DataFrame:
+                   level: float = LEVEL, subsets: tuple[str, ...] = SUBSETS) -> pd.DataFrame:
     """Per ally, partner, year and subset: roll calls ``n``, ``agreement`` and ``kappa`` with ``level``
-    intervals (Wilson's for agreement, :func:`dualthreat.stats.wilson`)."""
+    intervals (Wilson's for agreement, :func:`dualthreat.stats.wilson`); ``subsets`` as in :func:`vote_pairs`."""
     z = z_quantile(level)
-    counts = vote_pairs(store, [(a, p) for a in allies for p in partners])
+    counts = vote_pairs(store, [(a, p) for a in allies for p in partners], subsets)
     cols = ["ally", "partner", "year", "subset", "n", "agreement", "agreement_lower", "agreement_upper", "kappa",
             "kappa_lower", "kappa_upper"]
     if counts.empty:
