@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -114,3 +115,51 @@ def test_changing_data_after_an_episode_does_not_change_its_forecast(small_store
     later = [e["id"] for e in first.episodes if e["date"] > cutoff["date"]]
     assert any(first.episodes[i]["features"] != second.episodes[i]["features"]
                for i, e in enumerate(first.episodes) if e["id"] in later)
+
+
+def _copy(src: Path, dest: Path) -> Store:
+    """A copy of a store without its fit cache (the module's earlier tests cache features in ``small_store``)."""
+    shutil.copyfile(src, dest)
+    con = duckdb.connect(str(dest))
+    con.execute("DROP TABLE IF EXISTS _fit_cache")
+    con.close()
+    return Store(dest)
+
+
+def test_fits_started_ahead_give_the_same_features_and_leave_the_store_writable(small_store, tmp_path):
+    from dualthreat.evaluate.episodes import episode_features, start_episode_features, stored_episode_features
+    from dualthreat.store import cache as store_cache
+
+    store = _copy(small_store, tmp_path / "ahead.duckdb")
+    dates = sorted(store.query("SELECT DISTINCT date FROM episodes").to_pandas()["date"])[:3]
+    pending = start_episode_features(store, dates, workers=2)
+    assert pending is not None
+    # the workers read their own copy: the store can be written (its fit cache) while they run
+    assert store_cache.write_many(store, {"written while the workers run": b"x"})
+    ahead = episode_features(store, dates, pending=pending)
+    here = episode_features(_copy(small_store, tmp_path / "here.duckdb"), dates, workers=1)
+    assert ahead[ahead.columns[2:]].notna().any().any()
+    pd.testing.assert_frame_equal(ahead, here)
+    cached = stored_episode_features(store, dates)  # and they were kept in the store's cache
+    assert cached is not None
+    pd.testing.assert_frame_equal(cached, here)
+
+
+def test_fits_started_ahead_on_other_data_are_not_used(small_store, tmp_path):
+    from dualthreat import ingest
+    from dualthreat.evaluate.episodes import episode_features, start_episode_features
+
+    store = _copy(small_store, tmp_path / "changed.duckdb")
+    dates = sorted(store.query("SELECT DISTINCT date FROM episodes").to_pandas()["date"])[-2:]
+    pending = start_episode_features(store, dates, workers=2)
+    fixture = Path(__file__).parent / "fixtures" / "tests_flat.en.csv"
+    lines = fixture.read_text("utf-8").splitlines()
+    day = (pd.Timestamp(dates[0]) - pd.Timedelta(days=3)).date().isoformat()
+    extra = tmp_path / "tests_extra.csv"  # a missile test three days before the first date: the data change
+    extra.write_text(lines[0] + "\n" + lines[1].replace("1984,1984-04-09,", f"{day[:4]},{day},", 1) + "\n", "utf-8")
+    assert sum(r.added for r in store.load([ingest.read("missiles", extra)], kind="missiles")) == 1
+    got = episode_features(store, dates, workers=1, pending=pending)
+    changed = _copy(store.path, tmp_path / "refit.duckdb")
+    pd.testing.assert_frame_equal(got, episode_features(changed, dates, workers=1))
+    before = episode_features(_copy(small_store, tmp_path / "before.duckdb"), dates, workers=1)
+    assert not got.equals(before)  # the fits of the old data would have been wrong

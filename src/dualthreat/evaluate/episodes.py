@@ -21,8 +21,10 @@ earlier episodes.
 from __future__ import annotations
 
 import multiprocessing
-import pickle
 import os
+import pickle
+import shutil
+import tempfile
 from collections.abc import Callable
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -43,7 +45,8 @@ from dualthreat.store import Store
 from dualthreat.store import cache as store_cache
 from dualthreat.theater import Theater, load_theater
 
-__all__ = ["Evaluation", "evaluate", "episode_features", "load_episodes", "scores"]
+__all__ = ["Evaluation", "PendingFeatures", "evaluate", "episode_features", "load_episodes", "scores",
+           "start_episode_features"]
 
 MIN_TRAIN = 10
 PERMUTATION_SHIFTS = 19  # circular shifts of the feature table in the permutation null (p >= 1/20)
@@ -150,34 +153,100 @@ def stored_episode_features(store: Store, dates: list, theater: Theater | None =
     return None if missing else _feature_frame(rows, theater)
 
 
+def _spawn_pool(workers: int) -> ProcessPoolExecutor:
+    # fresh interpreters (spawn), never a fork of a process holding DuckDB threads
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+class PendingFeatures:
+    """As-of fits running in worker processes while the caller goes on (:func:`start_episode_features`).
+
+    The workers read a private copy of the store taken when they start, so the caller may write the store (its
+    fit cache) meanwhile: DuckDB lets no process write a file that another has open. The copy is the store's
+    data at that moment; :func:`episode_features` uses these fits only if the store's data version is still the
+    same, and deletes the copy."""
+
+    def __init__(self, store: Store, theater: Theater, dates: list[pd.Timestamp], workers: int) -> None:
+        self.version = store_cache.data_version(store)
+        self.theater, self.dates = theater, dates
+        self._dir = tempfile.TemporaryDirectory(prefix="dualthreat-features-")
+        copy = Path(self._dir.name) / store.path.name
+        shutil.copyfile(store.path, copy)
+        wal = store.path.with_name(store.path.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+        self._pool = _spawn_pool(workers)
+        self._futures = [self._pool.submit(_run, (str(copy), theater, w)) for w in dates]
+
+    def collect(self, progress: Callable[[int], None] | None = None) -> dict[pd.Timestamp, list[dict]]:
+        """The features of every date whose fit finished (all of them, unless the workers broke); waits."""
+        done: dict[pd.Timestamp, list[dict]] = {}
+        try:
+            for w, future in zip(self.dates, self._futures):
+                done[w] = future.result()
+                if progress:
+                    progress(len(done))
+        except BrokenProcessPool:
+            warnings.warn("worker processes could not start (a script without an `if __name__ == \"__main__\":` "
+                          "guard?); fitting in this process", RuntimeWarning, stacklevel=3)
+        finally:
+            self.close()
+        return done
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+        self._dir.cleanup()
+
+
+def start_episode_features(store: Store, dates: list, theater: Theater | None = None,
+                           workers: int | None = None) -> PendingFeatures | None:
+    """Start the as-of fits of the ``dates`` the store's cache does not hold, in ``workers`` processes, and return
+    at once; pass the result to :func:`evaluate` (``pending=``). None when there is nothing to fit or one worker."""
+    theater = theater or load_theater()
+    workers = workers or default_workers()
+    _, fit = _from_cache(store, dates, theater)
+    if workers <= 1 or len(fit) <= 1:
+        return None
+    return PendingFeatures(store, theater, fit, workers)
+
+
 def episode_features(store: Store, dates: list, theater: Theater | None = None, workers: int = 1,
-                     progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+                     progress: Callable[[int], None] | None = None,
+                     pending: PendingFeatures | None = None) -> pd.DataFrame:
     """Each ally's features as of each date (one row per date and ally; one model fit per date, or its result
-    from the store's cache).
+    from the store's cache, or from ``pending`` fits started earlier on the same data).
 
     Dates in or before the framework's first month get no features (NaN)."""
     theater = theater or load_theater()
     rows, fit = _from_cache(store, dates, theater)
-    jobs = [(str(store.path), theater, w) for w in fit]
+    got: dict[pd.Timestamp, list[dict]] = {}
+    if pending is not None:
+        if pending.version == store_cache.data_version(store) and pending.theater == theater:
+            got = {w: r for w, r in pending.collect(progress).items() if w in set(fit)}
+        else:  # the data changed since they started: their fits are of other data
+            pending.close()
+    todo = [w for w in fit if w not in got]
+    jobs = [(str(store.path), theater, w) for w in todo]
     done: list[list[dict]] = []
     if workers > 1 and len(jobs) > 1:
-        # fresh interpreters (spawn), never a fork of a process holding DuckDB threads; a script that starts
-        # the pool without an ``if __name__ == "__main__"`` guard breaks it, and the fits then run here
+        # a script that starts the pool without an ``if __name__ == "__main__"`` guard breaks it, and the fits
+        # then run here
         try:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                for got in pool.map(_run, jobs):
-                    done.append(got)
+            with _spawn_pool(workers) as pool:
+                for one in pool.map(_run, jobs):
+                    done.append(one)
                     if progress:
-                        progress(len(done))
+                        progress(len(got) + len(done))
         except BrokenProcessPool:
             warnings.warn("worker processes could not start (a script without an `if __name__ == \"__main__\":` "
                           "guard?); fitting in this process", RuntimeWarning, stacklevel=2)
     for job in jobs[len(done):]:
         done.append(_run(job))
         if progress:
-            progress(len(done))
-    _cache_features(store, theater, dict(zip(fit, done)))
-    rows += [r for got in done for r in got]
+            progress(len(got) + len(done))
+    got.update(zip(todo, done))
+    _cache_features(store, theater, got)
+    rows += [r for w in fit for r in got[w]]
     return _feature_frame(rows, theater)
 
 
@@ -333,8 +402,9 @@ def _permutation(X: pd.DataFrame, y: pd.Series, targets: list[int], min_train: i
 
 def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theater | None = None,
              min_train: int = MIN_TRAIN, workers: int | None = None, permutation_shifts: int = PERMUTATION_SHIFTS,
-             progress: Callable[[int], None] | None = None) -> Evaluation:
-    """Rolling-origin evaluation of ``episodes`` (default: the stored calibration episodes)."""
+             progress: Callable[[int], None] | None = None, pending: PendingFeatures | None = None) -> Evaluation:
+    """Rolling-origin evaluation of ``episodes`` (default: the stored calibration episodes); ``pending``: the
+    as-of fits already started by :func:`start_episode_features` (the same results as fitting them here)."""
     theater = theater or load_theater()
     classes = list(DIRECTIONS)
     stored = stored_episodes(store)
@@ -357,10 +427,12 @@ def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theate
     pool["date"] = pd.to_datetime(pool["date"])
     pool = pool.sort_values(["date", "episode_id"]).reset_index(drop=True)
     if not len(pool):
+        if pending is not None:
+            pending.close()
         empty = {k: float("nan") for k in (*scoring.LOSSES, "accuracy")}
         return Evaluation(0, empty, {"base_rate": empty, "single_threat": empty}, [], skipped, classes,
                           sources=sources)
-    feats = episode_features(store, list(pool.date), theater, workers or default_workers(), progress)
+    feats = episode_features(store, list(pool.date), theater, workers or default_workers(), progress, pending)
     X = design(pool, feats, theater)
     y = pool["direction"].reset_index(drop=True)
     targets = [int(i) for i in np.flatnonzero(pool.episode_id.isin(set(target.episode_id)))]

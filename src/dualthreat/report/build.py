@@ -21,7 +21,7 @@ from dualthreat import __version__
 from dualthreat.measure.milestones import dated_events
 from dualthreat.report import charts
 from dualthreat.store import Store
-from dualthreat.theater import DEFAULT_THEATER
+from dualthreat.theater import DEFAULT_THEATER, load_theater
 
 @dataclass
 class Table:
@@ -587,7 +587,7 @@ def make_report(store: Store, with_episodes: bool = True,
     """The whole chain behind the report of ``theater`` (default: Northeast Asia): fit the framework, test the
     hypotheses, forecast the episodes (if asked, and if the store holds coded episodes of its allies), assemble
     the report. Returns (model, hypotheses, evaluation or None, report); ``step`` is told what is being done."""
-    from dualthreat.evaluate.episodes import evaluate
+    from dualthreat.evaluate.episodes import evaluate, start_episode_features
     from dualthreat.evaluate.evidence import Evidence
     from dualthreat.evaluate.hypotheses import evaluate_hypotheses
     from dualthreat.evaluate.sensitivity import sensitivity_table, specifications
@@ -595,17 +595,25 @@ def make_report(store: Store, with_episodes: bool = True,
     from dualthreat.model.cache import fit_cached
 
     say = step or (lambda _: None)
-    say("fitting the threat components")
-    model = fit_cached(DualThreatModel(theater), store)
-    say("testing the hypotheses")
-    evidence = Evidence(model, store)  # one triangle and one home front for the tests, the sensitivity, the report
-    hyps = evaluate_hypotheses(store, evidence=evidence)
-    sens = None
-    if with_episodes and model.theater_.key == DEFAULT_THEATER:  # the sensitivity runs the default theater's registry
-        say("refitting across specifications (verdicts' sensitivity)")
-        sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS), evidence)
-    say("forecasting the episodes out of time")
-    with_episodes = with_episodes and not theater_episodes(store, model.theater_).empty
-    evaluation = evaluate(store, theater=theater) if with_episodes else None
+    th = theater or load_theater()
+    episodes = theater_episodes(store, th) if with_episodes else pd.DataFrame()
+    # the forecasts' as-of fits start now, in worker processes, and run while this process does the rest
+    pending = start_episode_features(store, list(episodes.date), th) if len(episodes) else None
+    try:
+        say("fitting the threat components")
+        model = fit_cached(DualThreatModel(theater), store)
+        say("testing the hypotheses")
+        evidence = Evidence(model, store)  # one triangle and one home front for the tests, the sensitivity, the report
+        hyps = evaluate_hypotheses(store, evidence=evidence)
+        sens = None
+        if with_episodes and model.theater_.key == DEFAULT_THEATER:  # the sensitivity runs the default theater's registry
+            say("refitting across specifications (verdicts' sensitivity)")
+            sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS), evidence)
+        say("forecasting the episodes out of time")
+        evaluation = evaluate(store, theater=theater, pending=pending) if len(episodes) else None
+        pending = None  # collected (and closed) by the evaluation
+    finally:
+        if pending is not None:
+            pending.close()
     say("writing the report")
     return model, hyps, evaluation, build_report(store, model, hyps, evaluation, sensitivity=sens, evidence=evidence)
