@@ -4,7 +4,8 @@ For each episode, in date order (protocol and priors: ``docs/evaluation.md``):
 
 1. the framework is fitted **as of the episode's date** (``DualThreatModel(as_of=date)``): only figures
    published, and events dated, before it are used; one fit per distinct date, run in ``workers`` processes
-   (the results do not depend on their number);
+   (the results do not depend on their number; the main job starts them first, :func:`start_episode_features`,
+   and they run while it fits the rest);
    the features of each date are kept in the store's cache (keyed by the data, the code and the model's
    parameters, like every cached fit), so a second evaluation on the same data refits nothing;
 2. the features are each ally's filtered threat components and mediator in the episode's month, with their
