@@ -126,21 +126,28 @@ def _copy(src: Path, dest: Path) -> Store:
     return Store(dest)
 
 
-def test_fits_started_ahead_give_the_same_features_and_leave_the_store_writable(small_store, tmp_path):
-    from dualthreat.evaluate.episodes import episode_features, start_episode_features, stored_episode_features
+def test_fits_started_ahead_give_the_same_features_and_leave_the_store_writable(small_store, tmp_path, monkeypatch):
+    from dualthreat.evaluate import episodes as E
     from dualthreat.store import cache as store_cache
 
     store = _copy(small_store, tmp_path / "ahead.duckdb")
-    dates = sorted(store.query("SELECT DISTINCT date FROM episodes").to_pandas()["date"])[:3]
-    pending = start_episode_features(store, dates, workers=2)
+    dates = sorted(store.query("SELECT DISTINCT date FROM episodes").to_pandas()["date"])[:4]
+    here = E.episode_features(_copy(small_store, tmp_path / "here.duckdb"), dates, workers=1)
+    pending = E.start_episode_features(store, dates, workers=2)
     assert pending is not None
-    # the workers read their own copy: the store can be written (its fit cache) while they run
-    assert store_cache.write_many(store, {"written while the workers run": b"x"})
-    ahead = episode_features(store, dates, pending=pending)
-    here = episode_features(_copy(small_store, tmp_path / "here.duckdb"), dates, workers=1)
+    # the workers read their own copy: the store's cache can be written while they fit
+    pending._futures[0].result()
+    writes = 0
+    while not all(f.done() for f in pending._futures):
+        assert store_cache.write_many(store, {f"written while the workers run {writes}": b"x"})
+        writes += 1
+    assert writes > 0
+    # nothing is fitted in this process: the features are the workers'
+    monkeypatch.setattr(E, "_run", lambda job: pytest.fail(f"refitted in this process: {job[2]}"))
+    ahead = E.episode_features(store, dates, pending=pending)
     assert ahead[ahead.columns[2:]].notna().any().any()
     pd.testing.assert_frame_equal(ahead, here)
-    cached = stored_episode_features(store, dates)  # and they were kept in the store's cache
+    cached = E.stored_episode_features(store, dates)  # and they were kept in the store's cache
     assert cached is not None
     pd.testing.assert_frame_equal(cached, here)
 

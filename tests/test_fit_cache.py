@@ -86,3 +86,18 @@ def test_many_entries_are_read_and_written_in_one_go(default_store: Path, tmp_pa
     with store:  # a store held open for reading is busy: nothing is written, nothing fails
         assert not store_cache.write_many(store, {"k9": b"x"})
     assert store_cache.read(store, "k9") is None
+
+
+def test_entries_of_data_a_load_has_changed_since_are_not_written(default_store: Path, tmp_path: Path) -> None:
+    store = Store(default_store)
+    version = store_cache.data_version(store)
+    assert store_cache.write_many(store, {"a": b"1"}, version)
+    fixture = FIXTURES / "tests_flat.en.csv"
+    lines = fixture.read_text("utf-8").splitlines()
+    extra = tmp_path / "tests_extra.csv"
+    extra.write_text(lines[0] + "\n" + lines[1].replace("1984,1984-04-09,", "2026,2026-11-30,", 1) + "\n", "utf-8")
+    assert sum(r.added for r in store.load([ingest.read("missiles", extra)], kind="missiles")) == 1
+    assert not store_cache.write_many(store, {"b": b"2"}, version)  # computed from the data before the load
+    assert store_cache.read(store, "b") is None and store_cache.read(store, "a") is None  # the load emptied it
+    assert store_cache.write_many(store, {"b": b"2"}, store_cache.data_version(store))
+    assert store_cache.read(store, "b") == b"2"

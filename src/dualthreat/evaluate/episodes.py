@@ -113,10 +113,12 @@ def _cached_features(store: Store, theater: Theater, whens: list[pd.Timestamp]) 
     return {w: pickle.loads(blobs[k]) for w, k in keys.items() if k in blobs}
 
 
-def _cache_features(store: Store, theater: Theater, fitted: dict[pd.Timestamp, list[dict]]) -> None:
-    """Keep the features of each date in the store's cache (one transaction)."""
+def _cache_features(store: Store, theater: Theater, fitted: dict[pd.Timestamp, list[dict]],
+                    version: str | None = None) -> None:
+    """Keep the features of each date in the store's cache (one transaction), if the data are still ``version``
+    (the data they were fitted on)."""
     store_cache.write_many(store, {_feature_key(theater, w): pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
-                                   for w, rows in fitted.items()})
+                                   for w, rows in fitted.items()}, version)
 
 
 def _run(args: tuple[str, Theater, pd.Timestamp]) -> list[dict]:
@@ -168,16 +170,22 @@ class PendingFeatures:
     same, and deletes the copy."""
 
     def __init__(self, store: Store, theater: Theater, dates: list[pd.Timestamp], workers: int) -> None:
-        self.version = store_cache.data_version(store)
         self.theater, self.dates = theater, dates
         self._dir = tempfile.TemporaryDirectory(prefix="dualthreat-features-")
-        copy = Path(self._dir.name) / store.path.name
-        shutil.copyfile(store.path, copy)
-        wal = store.path.with_name(store.path.name + ".wal")
-        if wal.exists():
-            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
-        self._pool = _spawn_pool(workers)
-        self._futures = [self._pool.submit(_run, (str(copy), theater, w)) for w in dates]
+        self._pool: ProcessPoolExecutor | None = None
+        try:
+            copy = Path(self._dir.name) / store.path.name
+            wal = store.path.with_name(store.path.name + ".wal")
+            with store:  # a read-only connection: no other process can write the store while it is copied
+                shutil.copyfile(store.path, copy)
+                if wal.exists():
+                    shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+            self.version = store_cache.data_version(Store(copy))  # the data the workers read, exactly
+            self._pool = _spawn_pool(workers)
+            self._futures = [self._pool.submit(_run, (str(copy), theater, w)) for w in dates]
+        except BaseException:
+            self.close()
+            raise
 
     def collect(self, progress: Callable[[int], None] | None = None) -> dict[pd.Timestamp, list[dict]]:
         """The features of every date whose fit finished (all of them, unless the workers broke); waits."""
@@ -195,7 +203,9 @@ class PendingFeatures:
         return done
 
     def close(self) -> None:
-        self._pool.shutdown(cancel_futures=True)
+        """Cancel the fits not started, wait for the running ones, delete the copy."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
         self._dir.cleanup()
 
 
@@ -208,7 +218,12 @@ def start_episode_features(store: Store, dates: list, theater: Theater | None = 
     _, fit = _from_cache(store, dates, theater)
     if workers <= 1 or len(fit) <= 1:
         return None
-    return PendingFeatures(store, theater, fit, workers)
+    try:
+        return PendingFeatures(store, theater, fit, workers)
+    except (OSError, BrokenProcessPool) as exc:  # no room for the copy, no worker: the evaluation fits them later
+        warnings.warn(f"could not start the as-of fits ahead ({exc}); they run when the evaluation needs them",
+                      RuntimeWarning, stacklevel=2)
+        return None
 
 
 def episode_features(store: Store, dates: list, theater: Theater | None = None, workers: int = 1,
@@ -219,10 +234,11 @@ def episode_features(store: Store, dates: list, theater: Theater | None = None, 
 
     Dates in or before the framework's first month get no features (NaN)."""
     theater = theater or load_theater()
+    version = store_cache.data_version(store)  # the data the fits below read
     rows, fit = _from_cache(store, dates, theater)
     got: dict[pd.Timestamp, list[dict]] = {}
     if pending is not None:
-        if pending.version == store_cache.data_version(store) and pending.theater == theater:
+        if pending.version == version and pending.theater == theater:
             got = {w: r for w, r in pending.collect(progress).items() if w in set(fit)}
         else:  # the data changed since they started: their fits are of other data
             pending.close()
@@ -246,7 +262,7 @@ def episode_features(store: Store, dates: list, theater: Theater | None = None, 
         if progress:
             progress(len(got) + len(done))
     got.update(zip(todo, done))
-    _cache_features(store, theater, got)
+    _cache_features(store, theater, got, version)
     rows += [r for w in fit for r in got[w]]
     return _feature_frame(rows, theater)
 

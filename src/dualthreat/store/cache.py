@@ -19,14 +19,20 @@ import duckdb
 from dualthreat.store import CACHE_SQL, Store, StoreError
 
 
+_LOADS = "SELECT load_id, sha256, table_name, added FROM _loads WHERE added > 0 ORDER BY load_id, table_name, sha256"
+
+
+def _digest(rows: list[tuple]) -> str:
+    digest = hashlib.sha256()
+    for load_id, sha256, table_name, added in rows:
+        digest.update(f"{load_id}|{sha256}|{table_name}|{added}\n".encode())
+    return digest.hexdigest()
+
+
 def data_version(store: Store) -> str:
     """SHA-256 of the store's load log: the loads that added rows (file hashes, tables, rows added), in order."""
-    rows = store.query("SELECT load_id, sha256, table_name, added FROM _loads WHERE added > 0 "
-                       "ORDER BY load_id, table_name, sha256")
-    digest = hashlib.sha256()
-    for r in rows.to_pylist():
-        digest.update(f"{r['load_id']}|{r['sha256']}|{r['table_name']}|{r['added']}\n".encode())
-    return digest.hexdigest()
+    rows = store.query(_LOADS).to_pylist()
+    return _digest([(r["load_id"], r["sha256"], r["table_name"], r["added"]) for r in rows])
 
 
 def read(store: Store, key: str) -> bytes | None:
@@ -56,15 +62,15 @@ def write(store: Store, key: str, blob: bytes) -> bool:
     return write_many(store, {key: blob})
 
 
-def write_many(store: Store, entries: dict[str, bytes]) -> bool:
+def write_many(store: Store, entries: dict[str, bytes], version: str | None = None) -> bool:
     """Cache every ``key: blob`` of ``entries`` for the current data in one transaction (all or none); False
-    (and nothing written) if the store is busy. Entries of older data versions are dropped."""
+    (and nothing written) if the store is busy, or if ``version`` is given and the data are no longer that
+    version (entries computed from data that a load has changed since). Entries of older versions are dropped."""
     if store.is_open:
         return False
     if not entries:
         return True
     try:
-        version = data_version(store)
         con = store.connect()
     except StoreError:
         return False
@@ -72,11 +78,15 @@ def write_many(store: Store, entries: dict[str, bytes]) -> bool:
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         packed = {k: zlib.compress(b, 1) for k, b in entries.items()}
         con.execute("BEGIN")
+        current = _digest(con.execute(_LOADS).fetchall())  # read in the transaction that writes
+        if version is not None and current != version:
+            con.execute("ROLLBACK")
+            return False
         con.execute(CACHE_SQL)
         con.execute("DELETE FROM _fit_cache WHERE data_version <> ? OR list_contains(?, key)",
-                    [version, list(packed)])
+                    [current, list(packed)])
         con.executemany("INSERT INTO _fit_cache VALUES (?, ?, ?, ?, ?)",
-                        [[k, version, now, len(b), b] for k, b in packed.items()])
+                        [[k, current, now, len(b), b] for k, b in packed.items()])
         con.execute("COMMIT")
         return True
     except duckdb.Error:
