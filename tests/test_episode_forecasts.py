@@ -133,7 +133,7 @@ def test_fits_started_ahead_give_the_same_features_and_leave_the_store_writable(
     store = _copy(small_store, tmp_path / "ahead.duckdb")
     dates = sorted(store.query("SELECT DISTINCT date FROM episodes").to_pandas()["date"])[:4]
     here = E.episode_features(_copy(small_store, tmp_path / "here.duckdb"), dates, workers=1)
-    pending = E.start_episode_features(store, dates, workers=2)
+    pending = E.start_episode_features(store, dates=dates, workers=2)
     assert pending is not None
     # the workers read their own copy: the store's cache can be written while they fit
     pending._futures[0].result()
@@ -158,7 +158,7 @@ def test_fits_started_ahead_on_other_data_are_not_used(small_store, tmp_path):
 
     store = _copy(small_store, tmp_path / "changed.duckdb")
     dates = sorted(store.query("SELECT DISTINCT date FROM episodes").to_pandas()["date"])[-2:]
-    pending = start_episode_features(store, dates, workers=2)
+    pending = start_episode_features(store, dates=dates, workers=2)
     fixture = Path(__file__).parent / "fixtures" / "tests_flat.en.csv"
     lines = fixture.read_text("utf-8").splitlines()
     day = (pd.Timestamp(dates[0]) - pd.Timedelta(days=3)).date().isoformat()

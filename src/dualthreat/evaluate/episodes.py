@@ -68,6 +68,12 @@ def stored_episodes(store: Store) -> pd.DataFrame:
     return store.query("SELECT * FROM episodes").to_pandas()
 
 
+def has_source(episodes: pd.DataFrame) -> pd.Series:
+    """True for the episodes with a source URL (the only ones a forecast uses, as target or as earlier episode)."""
+    urls = episodes.get("source_url", pd.Series(None, index=episodes.index, dtype=object))
+    return urls.fillna("").astype(str).str.strip() != ""
+
+
 def feature_names(theater: Theater) -> list[str]:
     """The per-ally features: every threat component (``{level}_{source}``) and the mediator."""
     return [f"{level}_{source}" for level in ("local", "systemic") for source in theater.sources] + ["mediator"]
@@ -156,6 +162,10 @@ def stored_episode_features(store: Store, dates: list, theater: Theater | None =
     return None if missing else _feature_frame(rows, theater)
 
 
+NO_WORKERS = ("worker processes could not start (a script without an `if __name__ == \"__main__\":` guard?); "
+              "fitting in this process")
+
+
 def _spawn_pool(workers: int) -> ProcessPoolExecutor:
     # fresh interpreters (spawn), never a fork of a process holding DuckDB threads
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
@@ -196,8 +206,7 @@ class PendingFeatures:
                 if progress:
                     progress(len(done))
         except BrokenProcessPool:
-            warnings.warn("worker processes could not start (a script without an `if __name__ == \"__main__\":` "
-                          "guard?); fitting in this process", RuntimeWarning, stacklevel=3)
+            warnings.warn(NO_WORKERS, RuntimeWarning, stacklevel=3)
         finally:
             self.close()
         return done
@@ -209,12 +218,16 @@ class PendingFeatures:
         self._dir.cleanup()
 
 
-def start_episode_features(store: Store, dates: list, theater: Theater | None = None,
+def start_episode_features(store: Store, theater: Theater | None = None, dates: list | None = None,
                            workers: int | None = None) -> PendingFeatures | None:
-    """Start the as-of fits of the ``dates`` the store's cache does not hold, in ``workers`` processes, and return
+    """Start the as-of fits of the ``dates`` (default: those of the stored, sourced episodes of the theater's
+    allies, what :func:`evaluate` fits) that the store's cache does not hold, in ``workers`` processes, and return
     at once; pass the result to :func:`evaluate` (``pending=``). None when there is nothing to fit or one worker."""
     theater = theater or load_theater()
     workers = workers or default_workers()
+    if dates is None:
+        stored = stored_episodes(store)
+        dates = list(stored.date[has_source(stored) & stored.actor.map(theater.is_actor).astype(bool)])
     _, fit = _from_cache(store, dates, theater)
     if workers <= 1 or len(fit) <= 1:
         return None
@@ -255,8 +268,7 @@ def episode_features(store: Store, dates: list, theater: Theater | None = None, 
                     if progress:
                         progress(len(got) + len(done))
         except BrokenProcessPool:
-            warnings.warn("worker processes could not start (a script without an `if __name__ == \"__main__\":` "
-                          "guard?); fitting in this process", RuntimeWarning, stacklevel=2)
+            warnings.warn(NO_WORKERS, RuntimeWarning, stacklevel=2)
     for job in jobs[len(done):]:
         done.append(_run(job))
         if progress:
@@ -428,12 +440,12 @@ def evaluate(store: Store, episodes: pd.DataFrame | None = None, theater: Theate
     target = stored if episodes is None else episodes
     replaced = set(target.episode_id)  # a file's episode replaces a stored one with the same id
     skipped = []
-    has_url = target.get("source_url", pd.Series(None, index=target.index)).fillna("").astype(str).str.strip() != ""
+    has_url = has_source(target)
     sources = {"with_url": int(has_url.sum()), "without_url": int((~has_url).sum())}
     skipped += [{"id": e, "date": str(pd.Timestamp(d).date()), "reason": "no source URL"}
                 for e, d in zip(target.episode_id[~has_url], target.date[~has_url])]
     target = target[has_url]
-    stored = stored[stored.get("source_url", pd.Series("", index=stored.index)).fillna("").astype(str) != ""]
+    stored = stored[has_source(stored)]
     # earlier episodes: the stored (calibration) ones and the file's own, by date; a file's episode
     # replaces a stored one with the same id
     pool = pd.concat([stored[~stored.episode_id.isin(replaced)], target], ignore_index=True)

@@ -598,8 +598,7 @@ def make_report(store: Store, with_episodes: bool = True,
     th = theater or load_theater()
     episodes = theater_episodes(store, th) if with_episodes else pd.DataFrame()
     # the forecasts' as-of fits start now, in worker processes, and run while this process does the rest
-    sourced = episodes[episodes.source_url.fillna("").astype(str).str.strip() != ""] if len(episodes) else episodes
-    pending = start_episode_features(store, list(sourced.date), th) if len(sourced) else None
+    pending = start_episode_features(store, th) if len(episodes) else None
     try:
         say("fitting the threat components")
         model = fit_cached(DualThreatModel(theater), store)
