@@ -227,3 +227,72 @@ def test_spark_gives_identical_results(event_store: Path) -> None:
             for engine in ("duckdb", "spark")]
     assert all(r.exit_code == 0 for r in runs) and runs[0].json() == runs[1].json()
     assert "(engine: spark)" in runs[1].stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# the DuckDB SQL compiled once (measure.events.compiled_measure)
+
+
+def test_the_compiled_sql_is_ibis_own_and_cached_per_choice(event_store: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(m.CACHE_ENV, str(tmp_path / "cache"))
+    entries = lambda: sorted((tmp_path / "cache" / "sql").glob("*.json"))  # noqa: E731
+    choices = [("monthly", STATES, {}), ("monthly", STATES, {"dedup": "daily", "root_only": True}),
+               ("protests", STATES, {}), ("monthly", ("JPN", "KOR"), {})]
+    first = [m.run_measure(measure, event_store, states=states, **kw) for measure, states, kw in choices]
+    assert len(entries()) == len(choices)  # one entry per set of arguments
+    for (measure, states, kw), res in zip(choices, first):
+        sql = m.compiled_measure(measure, states, **kw)
+        fn = m.dyad_month_expr if measure == "monthly" else m.protests_expr
+        expr = fn(m.store_table("events"), m.store_table("event_month_totals"), states, **kw)
+        assert sql.table == ibis.to_sql(expr, dialect="duckdb")  # what Ibis compiles, not a hand copy
+        assert sql.schema == expr.schema().to_pyarrow()
+        # the same rows through Ibis' own DuckDB backend
+        con = ibis.duckdb.connect(str(event_store), read_only=True)
+        try:
+            direct = fn(con.table("events"), con.table("event_month_totals"), states, **kw)
+            assert direct.to_pyarrow().cast(sql.schema).to_pylist() == res.rows
+        finally:
+            con.disconnect()
+        again = m.run_measure(measure, event_store, states=states, **kw)
+        assert again.rows == res.rows and again.dropped == res.dropped
+    assert len(entries()) == len(choices)
+    assert first[1].dropped["one_a_day"] + first[1].dropped["not_root"] > 0  # the options reach the SQL
+
+
+def test_a_damaged_or_unwritable_cache_is_compiled_again(event_store: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(m.CACHE_ENV, str(tmp_path / "cache"))
+    good = m.run_measure("monthly", event_store, states=STATES)
+    [entry] = (tmp_path / "cache" / "sql").glob("*.json")
+    for damage in ("", "{", '{"table": "SELECT 1"}', '{"table": 1, "drops": 2, "stages": [], "schema": "eA=="}'):
+        entry.write_text(damage, "utf-8")
+        assert m.run_measure("monthly", event_store, states=STATES).rows == good.rows
+        assert m.compiled_measure("monthly", STATES).table.startswith(("SELECT", "WITH"))
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", "utf-8")
+    monkeypatch.setenv(m.CACHE_ENV, str(blocked))  # the cache folder cannot be made: compiled every time
+    assert m.run_measure("monthly", event_store, states=STATES).rows == good.rows
+
+
+def test_events_monthly_with_its_sql_compiled_imports_neither_ibis_nor_pandas(event_store: Path,
+                                                                               tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, m.CACHE_ENV: str(tmp_path / "cache")}
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print(sorted({'ibis', 'pandas', 'sqlglot'} & set(sys.modules)),"
+            " file=sys.stderr))\n"
+            "from dualthreat.cli import app\n"
+            f"sys.argv = ['dualthreat', 'events', 'monthly', '--store', {str(event_store)!r}, '--format', 'json']\n"
+            "app()\n")
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+            for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    assert "'ibis'" in runs[0].stderr.splitlines()[-1]  # the first run compiles
+    assert runs[1].stderr.splitlines()[-1] == "[]"  # the second runs the SQL it compiled
+    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout) == m.run_measure(
+        "monthly", event_store, states=STATES).rows

@@ -39,10 +39,14 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
-import ibis.expr.types as ir
+if TYPE_CHECKING:
+    import ibis
+    import ibis.expr.types as ir
+
+# Ibis is imported where an expression is built, not here: `events monthly` on DuckDB runs SQL compiled once
+# (see :func:`compiled_measure`), and importing Ibis and its SQL compilers costs about 1.4 s of CPU.
 
 DEDUP = ("id", "daily", "none")
 QUADS = (1, 2, 3, 4)
@@ -86,6 +90,8 @@ def prepare(events: ir.Table, states: Sequence[str], *, root_only: bool = False,
 def _first(ev: ir.Table, keys: list[str]) -> ir.Table:
     """One row per ``keys``: the latest export (``date_added``), then the one with most mentions; ties are
     broken on everything the aggregation reads, so that every engine keeps an equivalent row."""
+    import ibis
+
     order = [ev.date_added.isnull(), ibis.desc(ev.date_added), ibis.desc(ev.num_mentions.fill_null(0)),
              ev.date, ev.month, ev.source, ev.target, ev.event_code, ev.root_code, ev.quad_class, ev.goldstein,
              ev.is_root.fill_null(True), ev.event_id]
@@ -104,6 +110,8 @@ def _month_totals(totals: ir.Table, root_only: bool) -> ir.Table:
 
 def _grid(month_totals: ir.Table, states: Sequence[str]) -> ir.Table:
     """Every (dataset, month) with events crossed with every ordered pair of different states."""
+    import ibis
+
     arr = ibis.literal(list(states), type="array<string>")
     g = month_totals.select("dataset", "month", "month_events", "month_mentions")
     g = g.mutate(source=arr.unnest())
@@ -114,6 +122,8 @@ def _grid(month_totals: ir.Table, states: Sequence[str]) -> ir.Table:
 def dyad_month_expr(events: ir.Table, totals: ir.Table, states: Sequence[str], *, root_only: bool = False,
                     dedup: str = "id") -> ir.Table:
     """The dyad-month table: one row per dataset, month and ordered pair of the theater's states."""
+    import ibis
+
     ev = prepare(events, states, root_only=root_only, dedup=dedup)
     g10 = (ev.goldstein * 10).round().cast("int64")  # Goldstein in exact tenths
     w = ev.num_mentions.fill_null(1).cast("int64")  # mention weight (ICEWS: 1 per event)
@@ -148,11 +158,16 @@ def dyad_month_expr(events: ir.Table, totals: ir.Table, states: Sequence[str], *
 
 def _div(num: ir.IntegerValue, den: ir.IntegerValue | int) -> ir.FloatingValue:
     """Integer over integer as one IEEE double division (the same on every engine; no decimal arithmetic)."""
+    import ibis
+    import ibis.expr.types as ir
+
     den_f = den.cast("float64") if isinstance(den, ir.Value) else ibis.literal(float(den), type="float64")
     return num.cast("float64") / den_f
 
 
 def _share(part: ir.IntegerValue, whole: ir.IntegerValue) -> ir.FloatingValue:
+    import ibis
+
     return ibis.ifelse(whole > 0, _div(part, whole), ibis.null("float64"))
 
 
@@ -176,6 +191,13 @@ def drop_counts(events: ir.Table, states: Sequence[str], *, root_only: bool = Fa
                 execute: Callable[[ir.Scalar], Any] | None = None) -> dict[str, int]:
     """What each choice drops from the theater's events: duplicate ids, one-a-day duplicates, non-root events.
     All counts are one query (``execute`` runs a scalar expression; default: its backend)."""
+    names, expr = drop_counts_expr(events, states, root_only=root_only, dedup=dedup)
+    return dropped(names, (execute or (lambda e: e.execute()))(expr))
+
+
+def drop_counts_expr(events: ir.Table, states: Sequence[str], *, root_only: bool = False, dedup: str = "id"
+                     ) -> tuple[list[str], ir.Table]:
+    """The stages of :func:`drop_counts` and one query counting the events left after each (one row)."""
     states = list(states)
     base = events.filter(events.source.isin(states), events.target.isin(states), events.source != events.target)
     stages: list[tuple[str, ir.Table]] = [("theater_events", base)]
@@ -193,10 +215,14 @@ def drop_counts(events: ir.Table, states: Sequence[str], *, root_only: bool = Fa
     expr = counts[0]
     for c in counts[1:]:
         expr = expr.cross_join(c)
-    row = (execute or (lambda e: e.execute()))(expr)
+    return [name for name, _ in stages], expr
+
+
+def dropped(stages: Sequence[str], row: Sequence[Any]) -> dict[str, int]:
+    """What each stage dropped, from the counts of :func:`drop_counts_expr`'s query (``row``)."""
     values = [int(v) for v in row]
     out = {"theater_events": values[0], "duplicate_event_id": 0, "one_a_day": 0, "not_root": 0}
-    for (name, _), before, after in zip(stages[1:], values, values[1:]):
+    for name, before, after in zip(stages[1:], values, values[1:]):
         out[name] = before - after
     out["counted"] = values[-1]
     return out
@@ -208,6 +234,8 @@ def drop_counts(events: ir.Table, states: Sequence[str], *, root_only: bool = Fa
 
 def gdelt_schema() -> ibis.Schema:
     """The schema of GDELT 2.0's events table as published on BigQuery (``gdelt-bq.gdeltv2.events``)."""
+    import ibis
+
     from dualthreat.ingest.events import GDELT2_COLUMNS
 
     types = {"INTEGER": "int64", "FLOAT": "float64", "STRING": "string"}
@@ -216,10 +244,14 @@ def gdelt_schema() -> ibis.Schema:
 
 def gdelt_bigquery_table(name: str = "events", database: str = "gdeltv2", catalog: str = "gdelt-bq") -> ir.Table:
     """An unbound Ibis table for GDELT's public BigQuery events table (nothing is contacted)."""
+    import ibis
+
     return ibis.table(gdelt_schema(), name=name, database=database, catalog=catalog)
 
 
 def _gdelt_country(raw: ir.Table, i: int, states: Sequence[str]) -> ir.StringValue:
+    import ibis
+
     from dualthreat.ingest.cameo import cameo_countries
 
     to_state = {c: iso for c, iso in cameo_countries().items() if iso in states}
@@ -232,6 +264,8 @@ def _gdelt_country(raw: ir.Table, i: int, states: Sequence[str]) -> ir.StringVal
 def gdelt_events(raw: ir.Table, states: Sequence[str], dataset: str = "gdelt2") -> ir.Table:
     """Raw GDELT event columns as the ``events`` input of :func:`dyad_month_expr` (same country rules as the
     reader: the country field, else a CAMEO country code opening the actor code; CAMEO codes to ISO3)."""
+    import ibis
+
     day = raw.SQLDATE.cast("string")
     return raw.select(
         dataset=ibis.literal(dataset),
@@ -252,6 +286,8 @@ def gdelt_events(raw: ir.Table, states: Sequence[str], dataset: str = "gdelt2") 
 
 def gdelt_totals(raw: ir.Table, dataset: str = "gdelt2") -> ir.Table:
     """All events of the raw GDELT table by month (the ``totals`` input of :func:`dyad_month_expr`)."""
+    import ibis
+
     day = raw.SQLDATE.cast("string")
     t = raw.mutate(_month=day.substr(0, 4) + "-" + day.substr(4, 2), _root=raw.IsRootEvent == 1)
     return t.group_by(month=t._month).aggregate(
@@ -286,19 +322,17 @@ _IBIS_TYPES = {"VARCHAR": "string", "BIGINT": "int64", "INTEGER": "int32", "DOUB
 
 def store_table(name: str) -> ir.Table:
     """An unbound Ibis table with the schema of one of the store's canonical tables."""
+    import ibis
+
     from dualthreat.tables import TABLES
 
     return ibis.table({c: _IBIS_TYPES[t] for c, t in TABLES[name].all_columns}, name=name)
 
 
 def _store_tables(store: Path, engine: str, tmp: Path) -> tuple[Any, ir.Table, ir.Table]:
-    if engine == "duckdb":
-        # The expressions are compiled by Ibis and run on a plain read-only DuckDB connection to the store
-        # (quicker to open than an Ibis backend; the SQL is the same).
-        import duckdb
+    """The store's event tables on a Spark session (the DuckDB engine runs compiled SQL instead)."""
+    import ibis
 
-        con = duckdb.connect(str(store), read_only=True)
-        return con, store_table("events"), store_table("event_month_totals")
     if engine == "spark":
         import duckdb
 
@@ -344,6 +378,95 @@ def spark_session() -> Any:
     return _SPARK
 
 
+# --------------------------------------------------------------------------------------------------
+# the DuckDB SQL of a measure, compiled by Ibis once and kept in a cache folder
+
+
+@dataclass(frozen=True)
+class CompiledMeasure:
+    """A measure compiled to DuckDB SQL: its table (``table``, cast to ``schema``) and the counts of what the
+    choices drop (``drops``, one row of counts after each of ``stages``)."""
+
+    table: str
+    drops: str
+    stages: list[str]
+    schema: Any  # pyarrow.Schema
+
+
+CACHE_ENV = "DUALTHREAT_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """``$DUALTHREAT_CACHE_DIR``, else ``$XDG_CACHE_HOME/dualthreat``, else ``~/.cache/dualthreat``."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dualthreat"
+
+
+def _compile_key(measure: str, states: Sequence[str], root_only: bool, dedup: str) -> str:
+    """What the SQL depends on: the arguments, this module's code, the store's event schemas, and the installed
+    Ibis and sqlglot (the path, size and time of their files, which change with any reinstall)."""
+    import hashlib
+    import importlib.util
+
+    from dualthreat.tables import TABLES
+
+    h = hashlib.sha256(repr((measure, tuple(states), bool(root_only), dedup)).encode())
+    h.update(Path(__file__).read_bytes())
+    h.update(repr([TABLES[t].all_columns for t in ("events", "event_month_totals")]).encode())
+    for package in ("ibis", "sqlglot"):
+        spec = importlib.util.find_spec(package)
+        origin = Path(spec.origin) if spec and spec.origin else None
+        stat = origin.stat() if origin else None
+        h.update(repr((str(origin), stat and (stat.st_size, stat.st_mtime_ns))).encode())
+    return h.hexdigest()
+
+
+def compiled_measure(measure: str, states: Sequence[str], *, root_only: bool = False, dedup: str = "id"
+                     ) -> CompiledMeasure:
+    """The DuckDB SQL of ``measure`` (:func:`dyad_month_expr` or :func:`protests_expr` over the store's tables)
+    and of its :func:`drop_counts`, as Ibis compiles them. Compiled once per set of arguments and kept as JSON in
+    :func:`cache_dir` (importing Ibis and its SQL compilers, and compiling, cost about 1.7 s of CPU); an entry
+    that cannot be read is compiled again, and a folder that cannot be written is only not used."""
+    import base64
+    import json
+
+    import pyarrow as pa
+
+    if dedup not in DEDUP:
+        raise ValueError(f"dedup must be one of {', '.join(DEDUP)}, not {dedup!r}")
+    path = cache_dir() / "sql" / f"{_compile_key(measure, states, root_only, dedup)}.json"
+    try:
+        entry = json.loads(path.read_text("utf-8"))
+        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(entry["schema"])))
+        return CompiledMeasure(entry["table"], entry["drops"], list(entry["stages"]), schema)
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+        pass
+    import ibis
+
+    events, totals = store_table("events"), store_table("event_month_totals")
+    fn = dyad_month_expr if measure == "monthly" else protests_expr
+    expr = fn(events, totals, states, root_only=root_only, dedup=dedup)
+    stages, drops = drop_counts_expr(events, states, root_only=root_only, dedup=dedup)
+    out = CompiledMeasure(ibis.to_sql(expr, dialect="duckdb"), ibis.to_sql(drops, dialect="duckdb"), stages,
+                          expr.schema().to_pyarrow())
+    entry = {"measure": measure, "states": list(states), "root_only": root_only, "dedup": dedup,
+             "table": out.table, "drops": out.drops, "stages": out.stages,
+             "schema": base64.b64encode(out.schema.serialize().to_pybytes()).decode("ascii")}
+    try:  # written whole, then renamed: a reader sees no entry or a whole one
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry))
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError:
+        pass
+    return out
+
+
 def run_measure(measure: str, store: str | Path, *, engine: str = "duckdb", states: Sequence[str] | None = None,
                 root_only: bool = False, dedup: str = "id") -> Result:
     """Compute ``monthly`` (:func:`dyad_month_expr`) or ``protests`` (:func:`protests_expr`) from the store's
@@ -351,28 +474,30 @@ def run_measure(measure: str, store: str | Path, *, engine: str = "duckdb", stat
     if measure not in ("monthly", "protests"):
         raise ValueError(f"unknown measure {measure!r} (monthly or protests)")
     if states is None:
-        from dualthreat.theater import load_theater
+        from dualthreat.theater import theater_states
 
-        states = load_theater().states
+        states = theater_states()
+    if engine == "duckdb":
+        # The expressions, compiled by Ibis to DuckDB SQL (once: see compiled_measure), run on a plain
+        # read-only DuckDB connection to the store (quicker to open than an Ibis backend; the SQL is the same).
+        import duckdb
+
+        sql = compiled_measure(measure, states, root_only=root_only, dedup=dedup)
+        con = duckdb.connect(str(store), read_only=True)
+        try:
+            table = con.sql(sql.table).to_arrow_table().cast(sql.schema)
+            counts = dropped(sql.stages, con.sql(sql.drops).fetchall()[0])
+        finally:
+            con.close()
+        return Result(table, counts, engine)
     fn = dyad_month_expr if measure == "monthly" else protests_expr
     with tempfile.TemporaryDirectory(prefix="dualthreat-measure-") as tmp:
         con, events, totals = _store_tables(Path(store), engine, Path(tmp))
         expr = fn(events, totals, states, root_only=root_only, dedup=dedup)
-        if engine == "duckdb":
-            try:
-                def run(e: ir.Expr) -> Any:
-                    return con.sql(ibis.to_sql(e, dialect="duckdb")).fetchall()[0]
-
-                table = con.sql(ibis.to_sql(expr, dialect="duckdb")).to_arrow_table()
-                table = table.cast(expr.schema().to_pyarrow())
-                dropped = drop_counts(events, states, root_only=root_only, dedup=dedup, execute=run)
-            finally:
-                con.close()
-        else:
-            table = expr.to_pyarrow().cast(expr.schema().to_pyarrow())
-            dropped = drop_counts(events, states, root_only=root_only, dedup=dedup,
-                                  execute=lambda e: e.to_pyarrow().to_pylist()[0].values())
-    return Result(table, dropped, engine)
+        table = expr.to_pyarrow().cast(expr.schema().to_pyarrow())
+        counts = drop_counts(events, states, root_only=root_only, dedup=dedup,
+                             execute=lambda e: e.to_pyarrow().to_pylist()[0].values())
+    return Result(table, counts, engine)
 
 
 # --------------------------------------------------------------------------------------------------
