@@ -1,7 +1,8 @@
 """The ``dualthreat`` command line: a thin layer over the Python API (no logic lives only here).
 
 One module per command group; each defines its own Typer app, imports only :mod:`dualthreat.cli.options`
-from the CLI, and keeps heavy imports (DuckDB, pandas, the model) inside its commands so that ``--help`` is fast.
+from the CLI, and keeps heavy imports (DuckDB, pandas, the model) inside its commands so that ``--help`` is fast. How the help
+pages and usage errors are drawn, and what the start-up avoids importing: :mod:`dualthreat.cli.shell`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from dualthreat.cli import (
+    shell,
     data,
     evaluate,
     events,
@@ -22,6 +24,7 @@ from dualthreat.cli import (
 )
 
 app = typer.Typer(
+    cls=shell.Group,  # help and usage errors drawn by cli/shell.py (start-up: see its docstring)
     help="Measure the dual threat framework of Japanese and South Korean alliance thinking (or of another theater) from cited data.\n\n"
          "Start with `dualthreat run`: it builds the store from the default dataset, fits the framework, tests "
          "the paper's hypotheses, forecasts the decision episodes and writes report.html. Then look closer: "
@@ -33,6 +36,7 @@ app = typer.Typer(
 )
 for _group in (report, data, theater, model, evaluate, triangle, home, events, scenario, serve):
     app.add_typer(_group.app)
+shell.adopt(app)  # every command and group of every module: shell.Command / shell.Group
 
 
 if __name__ == "__main__":  # pragma: no cover
