@@ -9,7 +9,8 @@ The main job: ``dualthreat run`` on a fresh store (once; as the console script r
 libraries it loaded) against the floor process, which imports the same libraries and reads every table of
 data/ with pandas (median of ``--repeat``). The start-up: ``dualthreat --help``, ``dualthreat threats --help``,
 an argument error and an unknown command, with Typer's Rich output and with ``TYPER_USE_RICH=0`` (click's plain
-output), and a Typer app of two commands, each against ``python -c "import typer, rich"``.
+output), and a Typer app of two commands, each against ``python -c "import typer, rich"`` (dualthreat's bytecode
+written first; with ``--startup-baseline DIR`` the same cases on another checkout's code, in the same run).
 
 A case is ``ROWS[:THEATER_SHARE[:ROWS_PER_FILE]]``: SYNTHETIC GDELT 2.0 files generated once by
 ``bench/generate.py`` (about 0.1% malformed lines; ``THEATER_SHARE`` of the lines events between two different
@@ -315,13 +316,36 @@ STARTUP_CASES = {
 }
 
 
-def bench_help(repeat: int) -> dict:
+# with --startup-baseline DIR, these cases run a second time on another checkout's code (DIR/src first on
+# PYTHONPATH; the editable install puts src/ on the path after it), so that before and after are measured in
+# the same run against the same floor
+BASELINE_CASES = ("help", "command_help", "bad_month", "no_such_command", "help_plain", "bad_month_plain")
+
+
+def compile_bytecode(*srcs: Path) -> None:
+    """Write the bytecode of dualthreat's modules, as their first import normally does: with
+    PYTHONDONTWRITEBYTECODE set (as in the environment of these runs) every run would compile them again
+    (about 20 ms), while Typer's and Rich's bytecode, the floor's, was written by pip at install."""
+    import compileall
+
+    for src in srcs:
+        compileall.compile_dir(str(src / "dualthreat"), quiet=1)
+
+
+def bench_help(repeat: int, baseline: Path | None = None) -> dict:
     """``dualthreat --help`` and argument errors against the floor of any Typer and Rich command: importing them.
     Each case ``repeat`` times, the cases in turn (so that a change of load touches all alike); the median wall
-    time, and the median CPU time (less sensitive to a busy machine), each as a ratio to the floor's."""
-    runs: dict[str, list[dict]] = {k: [] for k in STARTUP_CASES}
+    time, and the median CPU time (less sensitive to a busy machine), each as a ratio to the floor's. With
+    ``baseline`` (a checkout of another commit), its cases ``NAME@baseline`` too."""
+    cases = dict(STARTUP_CASES)
+    if baseline is not None:
+        for k in BASELINE_CASES:
+            cmd, status, env = STARTUP_CASES[k]
+            cases[f"{k}@baseline"] = (cmd, status, {**(env or {}), "PYTHONPATH": str(baseline / "src")})
+    compile_bytecode(ROOT / "src", *([baseline / "src"] if baseline is not None else []))
+    runs: dict[str, list[dict]] = {k: [] for k in cases}
     for _ in range(repeat):
-        for k, (cmd, status, env) in STARTUP_CASES.items():
+        for k, (cmd, status, env) in cases.items():
             runs[k].append(timed(cmd, env=env, status=status))
     out: dict = {}
     for k, rs in runs.items():
@@ -330,10 +354,13 @@ def bench_help(repeat: int) -> dict:
                   "peak_rss": m["peak_rss"], "all_s": [round(r["wall_s"], 3) for r in rs],
                   "load": [r["load"] for r in rs]}
     floor = out["typer_rich"]
-    for k in STARTUP_CASES:
+    for k in cases:
         out[k]["ratio"] = out[k]["wall_s"] / floor["wall_s"]
         out[k]["cpu_ratio"] = out[k]["cpu_s"] / floor["cpu_s"]
     out["ratio"] = out["help"]["ratio"]
+    if baseline is not None:
+        out["baseline"] = {"path": str(baseline), "commit": subprocess.run(
+            ["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
     return out
 
 
@@ -433,8 +460,9 @@ def _loads(*rs: dict) -> str:
 def report_startup(help_: dict, main: dict | None) -> list[str]:
     lines = ["", "| start-up case | wall s (median) | ratio to `import typer, rich` | CPU s | CPU ratio | runs (s) |",
              "| --- | --- | --- | --- | --- | --- |"]
-    for k in STARTUP_CASES:
-        h = help_[k]
+    for k, h in help_.items():
+        if not isinstance(h, dict) or "wall_s" not in h:
+            continue
         lines.append(f"| {k} | {h['wall_s']:.3f} | {h['ratio']:.2f} | {h['cpu_s']:.3f} | {h['cpu_ratio']:.2f} "
                      f"| {h['all_s']} |")
     if main:
@@ -495,6 +523,8 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--help-repeat", type=int, default=9)
+    ap.add_argument("--startup-baseline", type=Path, default=None,
+                    help="a checkout of another commit: its start-up cases are timed in the same run (NAME@baseline)")
     ap.add_argument("--main-job", action=argparse.BooleanOptionalAction, default=True,
                     help="time `dualthreat run` on a fresh store against the floor process (about 1.5 minutes)")
     args = ap.parse_args()
@@ -503,7 +533,7 @@ def main() -> int:
     main_job = fixed = None
     with tempfile.TemporaryDirectory(prefix="dualthreat-bench-") as tmp:
         print("start-up: --help and argument errors against importing Typer and Rich ...", flush=True)
-        help_ = bench_help(args.help_repeat)
+        help_ = bench_help(args.help_repeat, args.startup_baseline)
         print(json.dumps(help_, indent=1), flush=True)
         if args.main_job:
             print("main job against the floor process ...", flush=True)
