@@ -69,6 +69,17 @@ def test_every_command_and_group_is_drawn_by_the_shell() -> None:
     assert len(kinds) > 25
 
 
+def test_command_annotations_are_objects_not_text() -> None:
+    """No command module reads its annotations as text (``from __future__ import annotations``): Typer would
+    evaluate each of them twice per command at every start, for every command line (building the app took 26 ms
+    that way, 9 ms without, in one process)."""
+    textual = sorted(f"{cmd.callback.__module__}.{cmd.callback.__qualname__}" for _, cmd in COMMANDS
+                     if cmd.callback is not None
+                     for fn in [getattr(cmd.callback, "__wrapped__", cmd.callback)]
+                     if any(isinstance(a, str) for a in getattr(fn, "__annotations__", {}).values()))
+    assert textual == []
+
+
 def test_the_app_help_lists_every_command_with_its_summary() -> None:
     run = cli("--help")
     assert run.exit_code == 0

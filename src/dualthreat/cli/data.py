@@ -1,7 +1,5 @@
 """``dualthreat build``, ``ingest`` and ``data list|show``: the store and what goes into it."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated, Optional

@@ -1,7 +1,5 @@
 """``dualthreat hypotheses`` and ``episodes evaluate``: the paper tested against the record."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated, Optional

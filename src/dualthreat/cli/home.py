@@ -1,8 +1,6 @@
 """``dualthreat domestic`` and ``identity``: the home front (elite salience, public perception, protest) and
 history and identity disputes. Thin layers over :class:`DomesticModel` and :mod:`dualthreat.model.identity`."""
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Optional
 

@@ -1,7 +1,5 @@
 """``dualthreat threats``, ``posture``, ``mediator``: the fitted framework."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

@@ -1,7 +1,5 @@
 """``dualthreat report`` and ``dualthreat run`` (the main job)."""
 
-from __future__ import annotations
-
 import enum
 from pathlib import Path
 from typing import Annotated, Optional

@@ -1,7 +1,5 @@
 """``dualthreat scenario run|list``: what if an indicator moved? Both allies side by side."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """``dualthreat serve``: the dashboard, a local web app over the fitted framework (:mod:`dualthreat.web`)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

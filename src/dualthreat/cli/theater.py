@@ -1,8 +1,6 @@
 """``dualthreat theater [list|show NAME]``: the packaged theaters and what a theater file says (patron, allies,
 sources and their roles, indicator map)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -2,8 +2,6 @@
 
 Thin layers over :class:`TriangleModel`; heavy imports stay inside the commands."""
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Optional
 
