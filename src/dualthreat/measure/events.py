@@ -2,6 +2,8 @@
 
 The same expressions run on DuckDB (the store, by default), on PySpark (``--engine spark``) and compile to
 BigQuery SQL against GDELT's public events table (``gdelt-bq.gdeltv2.events``), where the full history lives.
+On DuckDB, the SQL Ibis compiles is kept in a cache folder per set of arguments (:func:`compiled_measure`), so
+that a call after the first imports neither Ibis nor its compilers.
 
 Two inputs, both Ibis tables:
 
