@@ -206,6 +206,30 @@ def test_an_error_inside_a_command_keeps_its_exit_status(tmp_path: Path) -> None
     assert run.exit_code == 2 and "unknown kind 'nosuchkind'" in run.stderr
 
 
+def test_only_typer_exit_sets_the_exit_status() -> None:
+    """As in click's standalone mode: a command's return value is not its exit status, typer.Exit's code is, and a
+    usage error is 2 (the shell runs Typer non-standalone to draw the errors itself)."""
+    from typer.testing import CliRunner
+
+    small = typer.Typer()
+
+    @small.command()
+    def three() -> int:
+        return 3
+
+    @small.command()
+    def leave(code: int = 0) -> None:
+        raise typer.Exit(code)
+
+    shell.adopt(small)
+    runner = CliRunner()
+    assert runner.invoke(small, ["three"]).exit_code == 0
+    assert [runner.invoke(small, ["leave", "--code", c]).exit_code for c in ("0", "1", "4")] == [0, 1, 4]
+    bad = runner.invoke(small, ["leave", "--code", "x"])
+    assert bad.exit_code == 2 and "Invalid value for '--code'" in bad.stderr
+    assert isinstance(get_command(small), shell.Group)
+
+
 def test_commands_still_get_typers_values(tmp_path: Path) -> None:
     """Values the deferred coercion leaves to Typer (an enum from text, a path) arrive as Typer makes them."""
     run = cli("theater", "list", "--format", "json")

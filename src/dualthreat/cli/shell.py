@@ -370,19 +370,24 @@ def show_error(exc: click_exceptions.ClickException) -> None:
 def _run(command: Any, super_main: Any, args: Any, prog_name: Any, complete_var: Any,  # noqa: ANN401
          standalone_mode: bool, extra: dict[str, Any]) -> Any:  # noqa: ANN401
     """``main`` of a :class:`Group` or :class:`Command`: Typer's, with the usage errors shown by
-    :func:`show_error` (Typer runs non-standalone: errors are raised, ``typer.Exit`` gives its code back)."""
+    :func:`show_error`. Typer's is run non-standalone, where it raises usage errors and returns the code of a
+    ``typer.Exit``; the command's own result is dropped (:meth:`Command.invoke`), so that, as in standalone mode,
+    only ``typer.Exit`` sets the exit status."""
     if not standalone_mode or not _rich():
         return super_main(args=args, prog_name=prog_name, complete_var=complete_var,
                           standalone_mode=standalone_mode, **extra)
+    command._drop_result = True
     try:
-        rv = super_main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+        code = super_main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
     except click_exceptions.ClickException as exc:
         show_error(exc)
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.stderr.write(Styled("Aborted.", "red").render(use_colour(sys.stderr)) + "\n")
         sys.exit(1)
-    sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
+    finally:
+        command._drop_result = False
+    sys.exit(code or 0)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -456,6 +461,12 @@ class Command(typer_core.TyperCommand):
         defer_coercion(self.get_params(ctx))
         return super().parse_args(ctx, args)
 
+    _drop_result = False
+
+    def invoke(self, ctx: Any) -> Any:  # noqa: ANN401
+        result = super().invoke(ctx)
+        return None if self._drop_result else result
+
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,  # noqa: ANN401
              standalone_mode: bool = True, **extra: Any) -> Any:  # noqa: ANN401
         return _run(self, super().main, args, prog_name, complete_var, standalone_mode, extra)
@@ -473,6 +484,12 @@ class Group(typer_core.TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # noqa: ANN401
         defer_coercion(self.get_params(ctx))
         return super().parse_args(ctx, args)
+
+    _drop_result = False
+
+    def invoke(self, ctx: Any) -> Any:  # noqa: ANN401
+        result = super().invoke(ctx)
+        return None if self._drop_result else result
 
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,  # noqa: ANN401
              standalone_mode: bool = True, **extra: Any) -> Any:  # noqa: ANN401
