@@ -448,6 +448,19 @@ def defer_coercion(params: Iterable[Any]) -> None:  # noqa: ANN401
 # the command classes
 
 
+def _parse_args(command: Any, super_parse: Any, ctx: Any, args: list[str]) -> list[str]:  # noqa: ANN401
+    """Typer's ``parse_args``, with :class:`DeferredCoercion` in each parameter's slot first, and the command's
+    context given to a usage error raised without one (click's parser raises "Option '--ally' requires an
+    argument." so), so that it too is shown with the command's usage and how to get its help."""
+    defer_coercion(command.get_params(ctx))
+    try:
+        return super_parse(ctx, args)
+    except click_exceptions.UsageError as exc:
+        if exc.ctx is None:
+            exc.ctx = ctx
+        raise
+
+
 class Command(typer_core.TyperCommand):
     """A command whose help and usage errors are drawn by this module."""
 
@@ -458,8 +471,7 @@ class Command(typer_core.TyperCommand):
         return None
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # noqa: ANN401
-        defer_coercion(self.get_params(ctx))
-        return super().parse_args(ctx, args)
+        return _parse_args(self, super().parse_args, ctx, args)
 
     _drop_result = False
 
@@ -482,8 +494,7 @@ class Group(typer_core.TyperGroup):
         return None
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # noqa: ANN401
-        defer_coercion(self.get_params(ctx))
-        return super().parse_args(ctx, args)
+        return _parse_args(self, super().parse_args, ctx, args)
 
     _drop_result = False
 
