@@ -359,8 +359,9 @@ def bench_help(repeat: int, baseline: Path | None = None) -> dict:
         out[k]["cpu_ratio"] = out[k]["cpu_s"] / floor["cpu_s"]
     out["ratio"] = out["help"]["ratio"]
     if baseline is not None:
-        out["baseline"] = {"path": str(baseline), "commit": subprocess.run(
-            ["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
+        commit = subprocess.run(["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        out["baseline"] = {"path": str(baseline), "commit": commit}
     return out
 
 

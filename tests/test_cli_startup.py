@@ -166,9 +166,9 @@ def test_colour_follows_the_terminal_and_the_usual_variables(monkeypatch: pytest
 
 
 ERRORS = [
-    (["threats", "--from", "2010-13"], ["Usage: dualthreat threats [OPTIONS]",
-                                        "Try 'dualthreat threats --help' for help.",
-                                        "Invalid value for '--from': '2010-13' is not a month (YYYY-MM, e.g. 2010-09)"]),
+    (["threats", "--from", "2010-13"],
+     ["Usage: dualthreat threats [OPTIONS]", "Try 'dualthreat threats --help' for help.",
+      "Invalid value for '--from': '2010-13' is not a month (YYYY-MM, e.g. 2010-09)"]),
     (["threats", "--explain", "June"], ["Invalid value for '--explain': 'June' is not a month (YYYY-MM"]),
     (["triangle", "--from", "20x0"], ["Invalid value for '--from': '20x0' is not a year or a month (YYYY or YYYY-MM"]),
     (["fetch", "gdelt", "--start", "2016-02-30", "--end", "2016-03-01"],
@@ -178,7 +178,8 @@ ERRORS = [
     (["threts"], ["No such command 'threts'. Did you mean 'threats'"]),
     (["posture", "--ally"], ["Usage: dualthreat posture [OPTIONS]", "Try 'dualthreat posture --help' for help.",
                              "Option '--ally' requires an argument."]),
-    (["threats", "--format", "xml"], ["Invalid value for '--format' / '-f'", "'xml' is not one of 'table', 'csv', 'json'."]),
+    (["threats", "--format", "xml"],
+     ["Invalid value for '--format' / '-f'", "'xml' is not one of 'table', 'csv', 'json'."]),
     (["scenario", "run", "x", "--draws", "1"], ["Invalid value for '--draws'", "greater than or equal to 2"]),
     (["fetch", "gdelt"], ["Try 'dualthreat fetch gdelt --help' for help.", "Missing option '--start'."]),
     (["threats", "extra"], ["Got unexpected extra argument(s) (extra)"]),
@@ -288,10 +289,12 @@ AVOIDED = ("pydantic", "pydantic_core", "typer.rich_utils", "rich.markdown", "ma
            "rich.traceback")
 
 
-@pytest.mark.parametrize("args,status", [(["--help"], 0), (["threats", "--help"], 0), (["events", "monthly", "--help"], 0),
-                                         (["threats", "--from", "2010-13"], 2), (["nosuch"], 2), (["posture", "--ally"], 2),
-                                         (["fetch", "gdelt"], 2), (["threats", "extra"], 2), ([], 2)],
-                         ids=lambda a: " ".join(a) if isinstance(a, list) else str(a))
+STARTS = [(["--help"], 0), (["threats", "--help"], 0), (["events", "monthly", "--help"], 0),
+          (["threats", "--from", "2010-13"], 2), (["nosuch"], 2), (["posture", "--ally"], 2), (["fetch", "gdelt"], 2),
+          (["threats", "extra"], 2), ([], 2)]
+
+
+@pytest.mark.parametrize("args,status", STARTS, ids=[" ".join(a) or "(no arguments)" for a, _ in STARTS])
 def test_help_and_errors_import_neither_pydantic_nor_richs_console(tmp_path: Path, args: list[str],
                                                                    status: int) -> None:
     out = tmp_path / "modules.json"

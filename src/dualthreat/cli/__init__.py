@@ -1,10 +1,10 @@
 """The ``dualthreat`` command line: a thin layer over the Python API (no logic lives only here).
 
 One module per command group; each defines its own Typer app, imports only :mod:`dualthreat.cli.options`
-from the CLI, and keeps heavy imports (DuckDB, pandas, the model) inside its commands so that ``--help`` is fast. How the help
-pages and usage errors are drawn, and what the start-up avoids importing: :mod:`dualthreat.cli.shell`. The command
-modules do not use ``from __future__ import annotations``: Typer would evaluate every option's annotation text
-twice per command at each start (tests/test_cli_startup.py).
+from the CLI, and keeps heavy imports (DuckDB, pandas, the model) inside its commands so that ``--help`` is fast.
+How the help pages and usage errors are drawn, and what the start-up avoids importing: :mod:`dualthreat.cli.shell`.
+The command modules do not use ``from __future__ import annotations``: Typer would evaluate every option's
+annotation text twice per command at each start (tests/test_cli_startup.py).
 """
 
 from __future__ import annotations

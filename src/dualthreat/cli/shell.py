@@ -15,10 +15,10 @@ for any subcommand). Here:
   parameters through click's public ``get_help_record``, so names, metavars, defaults and ``[required]`` are
   Typer's own. ``TYPER_USE_RICH=0`` still gives click's plain help and errors, as Typer documents.
 * :class:`DeferredCoercion` answers an unset parameter (``None``), a text parameter given as text and a default
-  of the parameter's own type without building the adapter, and hands every other value to Typer's own coercion, built as Typer builds it (so its
-  values and messages are Typer's). It sits in the parameter's ``_runtime_param`` slot, a private attribute of
-  Typer's ``_TyperParameter``; ``tests/test_cli_startup.py`` fails if Typer stops reading it (pydantic would be
-  imported again) or changes what it expects of it.
+  of the parameter's own type without building the adapter, and hands every other value to Typer's own
+  coercion, built as Typer builds it (so its values and messages are Typer's). It sits in the parameter's
+  ``_runtime_param`` slot, a private attribute of Typer's ``_TyperParameter``; ``tests/test_cli_startup.py``
+  fails if Typer stops reading it (pydantic would be imported again) or changes what it expects of it.
 
 Help text is read as Typer's ``markdown`` mode reads the app's texts: paragraphs separated by a blank line
 (rewrapped to the terminal), and `code` in backticks (bold, without the backticks); nothing else is markup.
@@ -277,9 +277,12 @@ def _split_record(param: Any, record: tuple[str, str]) -> tuple[list[str], list[
     return long_, short, negative, " ".join(metavar), text.strip(), " ".join(re.findall(r"\[[^\[\]]*\]", extras))
 
 
-def _params_panels(ctx: Any, params: Iterable[Any]) -> list[tuple[str, list[tuple[Any, tuple[str, str]]]]]:  # noqa: ANN401
+Row = tuple[Any, tuple[str, str]]  # a parameter and its help record
+
+
+def _params_panels(ctx: Any, params: Iterable[Any]) -> list[tuple[str, list[Row]]]:  # noqa: ANN401
     """The parameters to show, by panel: Arguments, then Options, then any ``rich_help_panel`` of their own."""
-    panels: dict[str, list[tuple[Any, tuple[str, str]]]] = {"Arguments": [], "Options": []}
+    panels: dict[str, list[Row]] = {"Arguments": [], "Options": []}
     for p in params:
         if getattr(p, "hidden", False):
             continue
@@ -291,7 +294,7 @@ def _params_panels(ctx: Any, params: Iterable[Any]) -> list[tuple[str, list[tupl
     return [(title, rows) for title, rows in panels.items() if rows]
 
 
-def _params_rows(rows: Sequence[tuple[Any, tuple[str, str]]]) -> list[list[Cell]]:
+def _params_rows(rows: Sequence[Row]) -> list[list[Cell]]:
     out = []
     for p, record in rows:
         long_, short, negative, metavar, text, extras = _split_record(p, record)
