@@ -92,3 +92,49 @@ def test_the_summary_logic_on_a_known_table():
     assert s.loc["H1", "fragile"] and s.loc["H1", "flips"] == 1 and s.loc["H1", "flipped_by"] == "a: inconclusive"
     assert s.loc["H2", "fragile"] and s.loc["H2", "flipped_by"] == "a: error"  # an error row flips too
     assert s.loc["H1", "verdicts"] == "untestable 2, inconclusive 1"
+
+
+def test_specifications_sharing_their_inputs_fit_as_they_do_alone(default_base):
+    """SharedFits reuses observations, columns and whole components between specifications: each model must
+    be the one a separate fit gives, exactly (a leave-one-out, another window, other bounds)."""
+    from dualthreat.model.dualthreat import SharedFits
+
+    store = Store(default_base.path)
+    specs = [s for s in S.specifications(indicators=[DROPPED], variance_bounds=S.VARIANCE_BOUNDS[:1])
+             if s.kind != "reference" or s.reference == S.REFERENCE_WINDOWS[0]]
+    shared = SharedFits(store)
+    together = [s.model().fit(store, shared=shared) for s in specs]
+    base, loo = together[0], together[1]
+    same = [k for k in base.components_ if loo.components_[k] is base.components_[k]]
+    assert len(same) == len(base.components_) - 1  # it did share: all components but the one DROPPED feeds
+    assert loo.backing_fit_ is base.backing_fit_
+    for spec, model in zip(specs, together):
+        alone = spec.model().fit(store)
+        for table in ("threats_", "indicators_", "backing_", "mediator_", "gaps_", "input_changes_"):
+            pd.testing.assert_frame_equal(getattr(model, table), getattr(alone, table), check_exact=True,
+                                          obj=f"{spec.name}: {table}")
+    other = Store(default_base.path)  # another store object: nothing shared (the object is bound to its store)
+    assert not SharedFits(store).serves(other)
+
+
+def test_a_second_analysis_reads_each_specification_s_table_from_the_store(default_base, tmp_path, monkeypatch):
+    """The specifications' tables (not their models: 8 MB each) are cached; the same call again refits nothing
+    and gives the same verdicts."""
+    import shutil
+
+    from dualthreat.model import DualThreatModel
+
+    shutil.copyfile(default_base.path, tmp_path / "s.duckdb")
+    store = Store(tmp_path / "s.duckdb")
+    specs = S.specifications(indicators=[DROPPED], reference_windows=(), variance_bounds=())
+    first = S.SensitivityAnalysis(specs).fit(store)
+    big = store.query("SELECT count(*) AS n FROM _fit_cache WHERE size > 1000000").column("n")[0].as_py()
+    assert big == 1  # the baseline's model; the leave-one-out's table is small
+
+    def no_refit(self, *a, **k):
+        raise AssertionError(f"refitted {self.theater and len(self.theater.indicators)} indicators")
+
+    monkeypatch.setattr(DualThreatModel, "fit", no_refit)
+    monkeypatch.setattr(DualThreatModel, "_fit", no_refit)
+    second = S.SensitivityAnalysis(specs).fit(store)
+    pd.testing.assert_frame_equal(first.verdicts_, second.verdicts_)

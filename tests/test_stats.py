@@ -151,3 +151,20 @@ def test_pooled_correlation_weights_n_minus_3():
     assert e.estimate == pytest.approx(math.tanh(10 * math.atanh(0.5) / 30))
     assert e.se == pytest.approx(1 / math.sqrt(30))
     assert e.n == 39
+
+
+def test_one_blas_thread_limits_the_pool_and_restores_it():
+    from threadpoolctl import threadpool_info
+
+    from dualthreat.stats import one_blas_thread
+
+    def blas() -> set[int]:
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    before = blas()
+    with one_blas_thread():
+        assert blas() == {1}
+        with one_blas_thread():  # nested: still one, and the outer block's limit survives the inner one's end
+            assert blas() == {1}
+        assert blas() == {1}
+    assert blas() == before

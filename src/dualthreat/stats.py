@@ -29,12 +29,36 @@ from __future__ import annotations
 
 from typing import Any
 
+import contextlib
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as _st
+
+_BLAS = threading.local()
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with one BLAS thread (threadpoolctl). The framework's matrices are tiny (a few states, a
+    few dozen coefficients): a pool of BLAS threads only spins against the other processes on the cores. Measured
+    on 7 refits of the threat model on 2 busy cores: 30.3 s with OpenBLAS's default pool, 8.9 s with one thread
+    (bench/RESULTS.md). Nested blocks cost nothing (threadpoolctl is entered once)."""
+    if getattr(_BLAS, "inside", False):
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    _BLAS.inside = True
+    try:
+        with threadpool_limits(1, user_api="blas"):
+            yield
+    finally:
+        _BLAS.inside = False
+
 
 LEVEL = 0.90  # coverage of every interval unless told otherwise
 MIN_N = 8  # fewer observations than this: never a decisive verdict

@@ -16,17 +16,20 @@ changes) and every test that reads the threat model is rerun; the others keep th
 every table is assembled afresh, since the multiple-testing correction covers the whole family. A
 hypothesis whose verdict is not the same in every specification that ran is **fragile**.
 
-Cost: one model fit per specification (threat parameters estimated by maximum likelihood are memoised by
-:mod:`dualthreat.model.threat`, so leaving out an indicator re-estimates only its component). The baseline
-fit and each specification's table are kept in memory per store file for the life of the process, so a
-second call (the report after the CLI, say) costs only what changed. Measured times are in
-``docs/hypotheses.md``.
+Cost: one model fit per specification, sharing with the others what does not change
+(:class:`dualthreat.model.dualthreat.SharedFits`: every indicator's observations are read once; leaving out an
+indicator refits only its component; another window or other bounds re-scale or refit, but read nothing
+again). Each specification's table of verdicts (not its model) goes to the store's fit cache, so that a
+second call on the same data (the CLI after ``dualthreat run``) answers without refitting. Measured times are
+in ``docs/hypotheses.md``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import inspect
+import pickle
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,8 +41,10 @@ from dualthreat.evaluate.evidence import Evidence
 from dualthreat.evaluate.hypotheses import PERIODS, REGISTRY, Hypothesis, collect_findings, tabulate
 from dualthreat.evaluate.results import HypothesisTable
 from dualthreat.model import DualThreatModel
-from dualthreat.model.cache import fit_cached
+from dualthreat.model.cache import cache_key, fit_cached
+from dualthreat.model.dualthreat import SharedFits
 from dualthreat.store import Store
+from dualthreat.store import cache as store_cache
 from dualthreat.theater import Theater, load_theater
 
 BASELINE_REFERENCE = ("1996-01", "2015-12")
@@ -120,19 +125,23 @@ class SensitivityAnalysis:
         self.registry = registry
         self.periods = periods
 
-    def fit(self, store: Store, evidence: Evidence | None = None) -> SensitivityAnalysis:
-        """Every fit goes through the store's fit cache (:func:`dualthreat.model.cache.fit_cached`): after
-        ``dualthreat run`` the baseline and every specification already fitted answer without refitting.
-        ``evidence``: the baseline's, when the caller has it (the report's): its model, posture, triangle and
-        home front are used as they are, not fitted again."""
+    def fit(self, store: Store, evidence: Evidence | None = None,
+            shared: SharedFits | None = None) -> SensitivityAnalysis:
+        """``evidence``: the baseline's, when the caller has it (the report's): its model, posture, triangle and
+        home front are used as they are, not fitted again. ``shared``: what the baseline's fit computed
+        (:class:`~dualthreat.model.dualthreat.SharedFits`), when the caller fitted it with one. A
+        specification whose table the store's cache holds for the current data and code is not refitted."""
         started = time.perf_counter()
+        shared = shared if shared is not None and shared.serves(store) else SharedFits(store)
         if evidence is None:
-            evidence = Evidence(fit_cached(DualThreatModel(), store), store)
+            evidence = Evidence(fit_cached(DualThreatModel(), store, shared=shared), store)
         base_model, base = evidence.model, evidence
         base_findings = collect_findings(base, self.registry, self.periods)
         specs = list(self.specs) if self.specs is not None else specifications(
             base_model.theater_, indicators=_with_data(base_model))
-        frames, runs = [], []
+        keys = {spec.name: self._key(spec) for spec in specs if spec.kind != "baseline" and not spec.runnable()}
+        cached = store_cache.read_many(store, list(keys.values()))
+        frames, runs, fresh = [], [], {}
         for spec in specs:
             t0 = time.perf_counter()
             reason = spec.runnable()
@@ -140,27 +149,37 @@ class SensitivityAnalysis:
                 runs.append({"specification": spec.name, "kind": spec.kind, "status": reason, "seconds": 0.0})
                 continue
             if spec.kind == "baseline":
-                findings = base_findings
+                frame = _tidy(tabulate(base_findings, self.registry, self.periods), spec)
+            elif keys[spec.name] in cached:
+                frame = pickle.loads(cached[keys[spec.name]])
             else:
-                model = fit_cached(spec.model(), store)
+                model = spec.model().fit(store, shared=shared)
                 ev = Evidence(model, store, posture=base_model.posture_, cache=base.cache)
                 findings = collect_findings(ev, self.registry, self.periods, reuse=base_findings)
-            frames.append(_tidy(tabulate(findings, self.registry, self.periods), spec))
+                frame = _tidy(tabulate(findings, self.registry, self.periods), spec)
+                fresh[keys[spec.name]] = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+            frames.append(frame)
             runs.append({"specification": spec.name, "kind": spec.kind, "status": "run",
                          "seconds": round(time.perf_counter() - t0, 2)})
+        store_cache.write_many(store, fresh)
         self.verdicts_ = pd.concat(frames, ignore_index=True)
         self.runs_ = pd.DataFrame(runs)
         self.summary_ = _summary(self.verdicts_)
         self.seconds_ = time.perf_counter() - started
         return self
 
+    def _key(self, spec: Specification) -> str:
+        """The cache key of a specification's table: its model's key (class, parameters, code) and the tests run."""
+        tests = [h.id for h in self.registry] + [repr(p) for p in self.periods]
+        return hashlib.sha256("\n".join(["sensitivity", cache_key(spec.model()), *tests]).encode()).hexdigest()
+
 
 def sensitivity_table(store: Store, specs: Sequence[Specification] | None = None,
-                      evidence: Evidence | None = None) -> pd.DataFrame:
+                      evidence: Evidence | None = None, shared: SharedFits | None = None) -> pd.DataFrame:
     """For the report: one row per hypothesis (whole record): the baseline verdict, the verdicts across the
     specifications that ran, how many flip it, which, and whether it is fragile (``evidence``: the baseline's,
     see :meth:`SensitivityAnalysis.fit`)."""
-    s = SensitivityAnalysis(specs).fit(store, evidence).summary_
+    s = SensitivityAnalysis(specs).fit(store, evidence, shared).summary_
     return s[s.period == "all"].drop(columns="period").reset_index(drop=True)
 
 

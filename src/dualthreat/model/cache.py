@@ -48,8 +48,9 @@ def cache_key(estimator: Any) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def fit_cached(estimator: Estimator, store: Store, refresh: bool = False) -> Estimator:
-    """``estimator.fit(store)``, or the same fit from the store's cache; the result is cached when it can be."""
+def fit_cached(estimator: Estimator, store: Store, refresh: bool = False, **fit_params: Any) -> Estimator:
+    """``estimator.fit(store, **fit_params)``, or the same fit from the store's cache; the result is cached when it
+    can be. ``fit_params`` may change how the fit is computed (what it shares with others), never its result."""
     key = cache_key(estimator)
     if not refresh:
         blob = store_cache.read(store, key)
@@ -58,6 +59,6 @@ def fit_cached(estimator: Estimator, store: Store, refresh: bool = False) -> Est
                 return pickle.loads(blob)
             except Exception:  # noqa: BLE001 - an unreadable entry is refitted, never fatal
                 pass
-    fitted = estimator.fit(store)  # type: ignore[attr-defined]
+    fitted = estimator.fit(store, **fit_params)  # type: ignore[attr-defined]
     store_cache.write(store, key, pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
     return fitted

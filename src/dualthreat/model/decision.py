@@ -37,6 +37,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from dualthreat.ingest.curated import DIRECTIONS, DOMAINS
+from dualthreat.stats import one_blas_thread
 from dualthreat.theater import Theater, load_theater
 
 # ----------------------------------------------------------------------------------------------- the codebook
@@ -294,6 +295,10 @@ class DecisionModel:
 
     # -------------------------------------------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y: pd.Series | list[str]) -> DecisionModel:
+        with one_blas_thread():  # the search's small vectors: one BLAS thread (dualthreat.stats.one_blas_thread)
+            return self._fit(X, y)
+
+    def _fit(self, X: pd.DataFrame, y: pd.Series | list[str]) -> DecisionModel:
         y = pd.Series(list(y), index=X.index)
         self.theater_ = self.theater or load_theater()
         self.classes_ = list(DIRECTIONS)

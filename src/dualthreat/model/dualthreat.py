@@ -44,11 +44,33 @@ from dualthreat.model.threat import (
     fit_component,
     standardise,
 )
+from dualthreat.stats import one_blas_thread
 from dualthreat.store import Store
 from dualthreat.theater import Indicator, Theater, load_theater
 
 NO_DATA_MONTHS = 24  # a month with no observation in the previous 24 months is flagged "no recent data"
 INPUT_CHANGE_WEIGHT = 0.10  # an input of at least this weight is a main one (``input_changes_``)
+
+
+class SharedFits:
+    """What several fits on the same data have in common, computed once: pass one ``SharedFits(store)`` to
+    the fits of the sensitivity analysis's specifications (``model.fit(store, shared=...)``).
+
+    It keeps each indicator's observations (they depend on the data alone), its model columns for a given
+    scale (start, reference window, basis span) and a component's fit for the same columns, months, window and
+    bounds (leaving one indicator out changes one component of eight). Every result is the one a separate fit
+    computes, because each is a function of exactly what its key holds. Valid only for ``store`` as it is now:
+    a fit on another store or on an as-of snapshot shares nothing; make a new one after a load.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.observations: dict[tuple, pd.DataFrame] = {}
+        self.columns: dict[tuple, tuple[list[Column], dict]] = {}
+        self.components: dict[tuple, ComponentFit] = {}
+
+    def serves(self, store: Store) -> bool:
+        return store is self.store
 
 
 class DualThreatModel:
@@ -87,12 +109,15 @@ class DualThreatModel:
         self.basis_months = basis_months
 
     # ------------------------------------------------------------------------------------------------
-    def fit(self, store: Store) -> DualThreatModel:
-        with snapshot(store, self.as_of) as snap:
+    def fit(self, store: Store, shared: SharedFits | None = None) -> DualThreatModel:
+        """Fit on ``store`` (as of ``as_of``); ``shared``: what fits of other specifications on the same store
+        have computed (:class:`SharedFits`), reused where it is the same."""
+        with one_blas_thread(), snapshot(store, self.as_of) as snap:
+            reuse = shared if shared is not None and snap is store and shared.serves(store) else SharedFits(snap)
             if snap is store and store.is_open:
-                return self._fit(store)
+                return self._fit(store, reuse)
             with snap:
-                return self._fit(snap)
+                return self._fit(snap, reuse)
 
     @property
     def scale_label_(self) -> str:
@@ -100,7 +125,7 @@ class DualThreatModel:
         return (f"z-scores on each indicator's first {self.basis_months // 12} years of data published from "
                 f"{self.reference[0][:4]}")
 
-    def _fit(self, store: Store) -> DualThreatModel:
+    def _fit(self, store: Store, shared: SharedFits) -> DualThreatModel:
         from dualthreat.model.posture import posture
 
         theater = self.theater or load_theater()
@@ -118,9 +143,9 @@ class DualThreatModel:
         threat_rows, indicator_rows = [], []
         for ally, level, source in theater.components():
             inds = theater.indicators_for(ally, level, source)
-            columns, info = self._columns(store, inds, theater, last, reference, resolved)
+            columns, info = self._columns(store, inds, theater, last, reference, resolved, shared)
             indicator_rows += info
-            fit = fit_component(columns, self.months_, reference, self.bounds_)
+            fit = self._component(columns, reference, shared)
             self.components_[(ally, level, source)] = fit
             threat_rows.append(self._frame(fit, columns, z).assign(ally=ally, level=level, source=source))
         cols = ["ally", "level", "source", "month", "estimate", "mean", "lower", "upper", "sd", "level_part",
@@ -133,9 +158,10 @@ class DualThreatModel:
         self.gaps_ = self._gaps()
         self.input_changes_ = self._input_changes()
 
-        backing_cols, backing_info = self._columns(store, list(theater.backing), theater, last, reference, resolved)
+        backing_cols, backing_info = self._columns(store, list(theater.backing), theater, last, reference, resolved,
+                                                   shared)
         self.backing_indicators_ = pd.DataFrame(backing_info)
-        self.backing_fit_ = fit_component(backing_cols, self.months_, reference, self.bounds_)
+        self.backing_fit_ = self._component(backing_cols, reference, shared)
         self.backing_ = self._backing_frame(self.backing_fit_, backing_cols, z)
         sources = ", ".join(sorted({c.indicator for c in backing_cols})) or "no data"
         self.mediator_ = mediator(self.threats_, self.backing_, theater.allies, theater.client or theater.sources[-1],
@@ -146,43 +172,67 @@ class DualThreatModel:
         return self
 
     # ------------------------------------------------------------------------------------------------
+    def _component(self, columns: list[Column], reference: tuple[pd.Period, pd.Period],
+                   shared: SharedFits) -> ComponentFit:
+        """``fit_component`` of these columns, or the same fit that ``shared`` already holds."""
+        key = (tuple(id(c) for c in columns), self.months_[0], self.months_[-1], reference, self.bounds_)
+        if key not in shared.components:
+            shared.components[key] = fit_component(columns, self.months_, reference, self.bounds_)
+        return shared.components[key]
+
     def _columns(self, store: Store, inds: list[Indicator], theater: Theater, last: pd.Period,
-                 reference: tuple[pd.Period, pd.Period], resolved: pd.DataFrame) -> tuple[list[Column], list[dict]]:
+                 reference: tuple[pd.Period, pd.Period], resolved: pd.DataFrame,
+                 shared: SharedFits) -> tuple[list[Column], list[dict]]:
         """The model columns of some indicators, each on its own fixed scale, and a row of facts per indicator."""
         columns: list[Column] = []
         rows = []
         for ind in inds:
-            obs = observations(store, ind, theater, last, resolved)
-            obs = obs[obs["end"] >= self.months_[0]] if not obs.empty else obs
-            info = {"ally": ind.ally, "level": ind.level, "source": ind.source, "indicator": ind.id,
-                    "table": ind.table, "series": ind.series, "sign": ind.sign, "observations": len(obs),
-                    "first": str(obs["end"].min()) if len(obs) else None,
-                    "last": str(obs["end"].max()) if len(obs) else None,
-                    "scale": obs["scale"].iloc[0] if len(obs) else None, "note": ind.note}
-            rows.append(info)
-            if obs.empty:
-                info.update(standardised_on="no data", observations_used=0)
-                continue
-            count = obs["scale"].iloc[0] == EVENT_SCALE
-            basis = obs.assign(value=obs["raw"], first_value=obs["raw"]) if count else obs
-            scale = standardise(basis, reference[0], basis_months=self.basis_months, rescale=not count)
-            if scale is None:
-                info.update(standardised_on="not yet on a scale (too little data published)", observations_used=0)
-                continue
-            if count:  # a count column keeps its counts; its scale is its basis rate (half an event at least)
-                rate = max(scale.mean, 0.5 / scale.basis_obs)
-                label = scale.label.replace("(event counts: centred, not rescaled)",
-                                            f"(count likelihood; basis rate {rate:.3g} events a month)")
-                mean, sd = float(np.log(rate)), 1.0
-            else:
-                label, mean, sd = scale.label, scale.mean, scale.sd
-            info.update(reference_mean=mean, reference_sd=sd, standardised_on=label,
-                        basis_published=str(scale.basis_published.date()), observations_used=len(obs))
-            for length, g in obs.groupby("months"):
-                raw = g.groupby("end")["raw"].mean()
-                vals = raw if count else (g.groupby("end")["value"].mean() - mean) / sd
-                columns.append(Column(ind.id, int(length), float(ind.sign), vals, raw, mean, sd, label, count))
+            key = (ind, theater.patron, last, self.months_[0], reference[0], self.basis_months)
+            if key not in shared.columns:
+                shared.columns[key] = self._indicator_columns(store, ind, theater, last, reference, resolved, shared)
+            cols, info = shared.columns[key]
+            columns += cols
+            rows.append(dict(info))
         return columns, rows
+
+    def _indicator_columns(self, store: Store, ind: Indicator, theater: Theater, last: pd.Period,
+                           reference: tuple[pd.Period, pd.Period], resolved: pd.DataFrame,
+                           shared: SharedFits) -> tuple[list[Column], dict]:
+        """One indicator's columns (one per aggregation length) on its fixed scale, and its row of facts."""
+        columns: list[Column] = []
+        okey = (ind, theater.patron, last)
+        if okey not in shared.observations:
+            shared.observations[okey] = observations(store, ind, theater, last, resolved)
+        obs = shared.observations[okey]
+        obs = obs[obs["end"] >= self.months_[0]] if not obs.empty else obs
+        info = {"ally": ind.ally, "level": ind.level, "source": ind.source, "indicator": ind.id,
+                "table": ind.table, "series": ind.series, "sign": ind.sign, "observations": len(obs),
+                "first": str(obs["end"].min()) if len(obs) else None,
+                "last": str(obs["end"].max()) if len(obs) else None,
+                "scale": obs["scale"].iloc[0] if len(obs) else None, "note": ind.note}
+        if obs.empty:
+            info.update(standardised_on="no data", observations_used=0)
+            return columns, info
+        count = obs["scale"].iloc[0] == EVENT_SCALE
+        basis = obs.assign(value=obs["raw"], first_value=obs["raw"]) if count else obs
+        scale = standardise(basis, reference[0], basis_months=self.basis_months, rescale=not count)
+        if scale is None:
+            info.update(standardised_on="not yet on a scale (too little data published)", observations_used=0)
+            return columns, info
+        if count:  # a count column keeps its counts; its scale is its basis rate (half an event at least)
+            rate = max(scale.mean, 0.5 / scale.basis_obs)
+            label = scale.label.replace("(event counts: centred, not rescaled)",
+                                        f"(count likelihood; basis rate {rate:.3g} events a month)")
+            mean, sd = float(np.log(rate)), 1.0
+        else:
+            label, mean, sd = scale.label, scale.mean, scale.sd
+        info.update(reference_mean=mean, reference_sd=sd, standardised_on=label,
+                    basis_published=str(scale.basis_published.date()), observations_used=len(obs))
+        for length, g in obs.groupby("months"):
+            raw = g.groupby("end")["raw"].mean()
+            vals = raw if count else (g.groupby("end")["value"].mean() - mean) / sd
+            columns.append(Column(ind.id, int(length), float(ind.sign), vals, raw, mean, sd, label, count))
+        return columns, info
 
     def _frame(self, fit: ComponentFit, columns: list[Column], z: float) -> pd.DataFrame:
         n_obs = self._observed_counts(columns)

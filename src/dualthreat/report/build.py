@@ -20,6 +20,7 @@ import pandas as pd
 from dualthreat import __version__
 from dualthreat.measure.milestones import dated_events
 from dualthreat.report import charts
+from dualthreat.stats import one_blas_thread
 from dualthreat.store import Store
 from dualthreat.theater import DEFAULT_THEATER, load_theater
 
@@ -587,12 +588,19 @@ def make_report(store: Store, with_episodes: bool = True,
     """The whole chain behind the report of ``theater`` (default: Northeast Asia): fit the framework, test the
     hypotheses, forecast the episodes (if asked, and if the store holds coded episodes of its allies), assemble
     the report. Returns (model, hypotheses, evaluation or None, report); ``step`` is told what is being done."""
+    with one_blas_thread():  # every fit of the chain works on small matrices (dualthreat.stats.one_blas_thread)
+        return _make_report(store, with_episodes, step, theater)
+
+
+def _make_report(store: Store, with_episodes: bool, step: Callable[[str], None] | None,
+                 theater: Any) -> tuple[Any, list[Any], Any, Report]:
     from dualthreat.evaluate.episodes import evaluate, start_episode_features
     from dualthreat.evaluate.evidence import Evidence
     from dualthreat.evaluate.hypotheses import evaluate_hypotheses
     from dualthreat.evaluate.sensitivity import sensitivity_table, specifications
     from dualthreat.model import DualThreatModel
     from dualthreat.model.cache import fit_cached
+    from dualthreat.model.dualthreat import SharedFits
 
     say = step or (lambda _: None)
     th = theater or load_theater()
@@ -601,14 +609,16 @@ def make_report(store: Store, with_episodes: bool = True,
     pending = start_episode_features(store, th) if len(episodes) else None
     try:
         say("fitting the threat components")
-        model = fit_cached(DualThreatModel(theater), store)
+        shared = SharedFits(store)  # the specifications of the sensitivity reuse what this fit reads
+        model = fit_cached(DualThreatModel(theater), store, shared=shared)
         say("testing the hypotheses")
         evidence = Evidence(model, store)  # one triangle and one home front for the tests, the sensitivity, the report
         hyps = evaluate_hypotheses(store, evidence=evidence)
         sens = None
         if with_episodes and model.theater_.key == DEFAULT_THEATER:  # the sensitivity runs the default theater's registry
             say("refitting across specifications (verdicts' sensitivity)")
-            sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS), evidence)
+            sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS), evidence,
+                                     shared)
         say("forecasting the episodes out of time")
         evaluation = evaluate(store, theater=theater, pending=pending) if len(episodes) else None
         pending = None  # collected (and closed) by the evaluation

@@ -118,10 +118,9 @@ def run_scenario(scenario: Any, model: Any, store: Any, draws: int = 1000, seed:
     :class:`~dualthreat.model.DualThreatModel`, fitted or not) on ``store``; see the module docstring."""
     if draws < 2 or replicates < 1:
         raise ValueError("draws must be at least 2 and replicates at least 1")
-    from threadpoolctl import threadpool_limits
+    from dualthreat.stats import one_blas_thread
 
-    # small matrices: one BLAS thread each is many times faster than a pool fighting over the cores
-    with threadpool_limits(1):
+    with one_blas_thread():
         model, resolved, data_last = framework_for(scenario, model, store)
         episodes = _episodes(store, model.theater_)
         run = _Run(scenario, model, episodes, resolved, data_last, draws + draws % 2, seed, replicates)
