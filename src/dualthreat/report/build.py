@@ -619,6 +619,7 @@ def _make_report(store: Store, with_episodes: bool, step: Callable[[str], None] 
             say("refitting across specifications (verdicts' sensitivity)")
             sens = sensitivity_table(store, specifications(model.theater_, indicators=SENSITIVITY_INDICATORS), evidence,
                                      shared)
+        del shared  # the specifications' fits (~90 MiB) are not needed further
         say("forecasting the episodes out of time")
         evaluation = evaluate(store, theater=theater, pending=pending) if len(episodes) else None
         pending = None  # collected (and closed) by the evaluation
