@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from dualthreat import ingest
+from dualthreat import CACHE_ENV, ingest
 from dualthreat.store import FAULT_PAUSE_ENV, Store
 from dualthreat.tables import TABLES
 
@@ -34,11 +34,18 @@ def dualthreat_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "dualthreat.cli"]
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test runs in its own empty working folder, without the user's dualthreat settings."""
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _session_cache: Path) -> None:
+    """Every test runs in its own empty working folder, without the user's dualthreat settings, and with a
+    cache folder of the session's (``dualthreat.cache_dir``), not the user's."""
     for var in ENV_VARS:
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv(CACHE_ENV, str(_session_cache))
     monkeypatch.chdir(tmp_path)
 
 

@@ -15,6 +15,7 @@ import duckdb
 import ibis
 import pytest
 
+from dualthreat import CACHE_ENV
 from dualthreat.ingest.events import GDELT2_COLUMNS, GDELT2_NAMES
 from dualthreat.measure import events as m
 from dualthreat.store import Store
@@ -235,7 +236,7 @@ def test_spark_gives_identical_results(event_store: Path) -> None:
 
 def test_the_compiled_sql_is_ibis_own_and_cached_per_choice(event_store: Path, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(m.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     entries = lambda: sorted((tmp_path / "cache" / "sql").glob("*.json"))  # noqa: E731
     choices = [("monthly", STATES, {}), ("monthly", STATES, {"dedup": "daily", "root_only": True}),
                ("protests", STATES, {}), ("monthly", ("JPN", "KOR"), {})]
@@ -262,7 +263,7 @@ def test_the_compiled_sql_is_ibis_own_and_cached_per_choice(event_store: Path, t
 
 def test_a_damaged_or_unwritable_cache_is_compiled_again(event_store: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(m.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     good = m.run_measure("monthly", event_store, states=STATES)
     [entry] = (tmp_path / "cache" / "sql").glob("*.json")
     for damage in ("", "{", '{"table": "SELECT 1"}', '{"table": 1, "drops": 2, "stages": [], "schema": "eA=="}'):
@@ -271,7 +272,7 @@ def test_a_damaged_or_unwritable_cache_is_compiled_again(event_store: Path, tmp_
         assert m.compiled_measure("monthly", STATES).table.startswith(("SELECT", "WITH"))
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder", "utf-8")
-    monkeypatch.setenv(m.CACHE_ENV, str(blocked))  # the cache folder cannot be made: compiled every time
+    monkeypatch.setenv(CACHE_ENV, str(blocked))  # the cache folder cannot be made: compiled every time
     assert m.run_measure("monthly", event_store, states=STATES).rows == good.rows
 
 
@@ -282,7 +283,7 @@ def test_events_monthly_with_its_sql_compiled_imports_neither_ibis_nor_pandas(ev
     import subprocess
     import sys
 
-    env = {**os.environ, m.CACHE_ENV: str(tmp_path / "cache")}
+    env = {**os.environ, CACHE_ENV: str(tmp_path / "cache")}
     code = ("import atexit, sys\n"
             "atexit.register(lambda: print(sorted({'ibis', 'pandas', 'sqlglot'} & set(sys.modules)),"
             " file=sys.stderr))\n"

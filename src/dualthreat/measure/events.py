@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dualthreat import cache_dir
+
 if TYPE_CHECKING:
     import ibis
     import ibis.expr.types as ir
@@ -393,16 +395,6 @@ class CompiledMeasure:
     drops: str
     stages: list[str]
     schema: Any  # pyarrow.Schema
-
-
-CACHE_ENV = "DUALTHREAT_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """``$DUALTHREAT_CACHE_DIR``, else ``$XDG_CACHE_HOME/dualthreat``, else ``~/.cache/dualthreat``."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dualthreat"
 
 
 def _compile_key(measure: str, states: Sequence[str], root_only: bool, dedup: str) -> str:

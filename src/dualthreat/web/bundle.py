@@ -10,14 +10,11 @@ import tempfile
 import threading
 from pathlib import Path
 
+from dualthreat import cache_dir
 from dualthreat.report.render import VEGA_LITE_VERSION
 
 _lock = threading.Lock()
 _bundle: bytes | None = None
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dualthreat"
 
 
 def _cache_file() -> Path:
