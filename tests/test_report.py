@@ -167,3 +167,26 @@ def test_the_summary_names_each_allys_driver_and_where_it_stands_in_its_own_reco
     assert (f"above {share} of its months since {jpn.month.min()}" in summary[0]
             or (share == "100%" and f"its highest since {jpn.month.min()}" in summary[0])), summary[0]
     assert re.search(r"\(filtered, 90% band\)", summary[1])
+
+
+def test_the_vega_bundle_is_built_in_a_child_process_and_kept(tmp_path):
+    """The bundle the report inlines is vl-convert's, built outside this process (its V8 engine stays out of
+    the main job's memory), kept in the cache folder with its SHA-256, and rebuilt if the file is damaged."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DUALTHREAT_CACHE_DIR": str(tmp_path)}
+    code = ("import sys; from dualthreat.report.render import vega_bundle; b = vega_bundle(); "
+            "print(len(b), 'vl_convert' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    size, imported = first.stdout.split()
+    assert int(size) > 100_000 and imported == "False"
+    [js] = tmp_path.glob("vega-embed-vl*.js")
+    import vl_convert
+
+    from dualthreat.report.render import VEGA_LITE_VERSION
+
+    assert js.read_text("utf-8") == vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    js.write_text("damaged", "utf-8")
+    again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert again.stdout.split()[0] == size and js.read_text("utf-8") != "damaged"

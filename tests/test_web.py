@@ -41,12 +41,9 @@ def dashboard(default_base, tmp_path_factory) -> Dashboard:
 def client(dashboard, tmp_path_factory):
     from fastapi.testclient import TestClient
 
-    cache = tmp_path_factory.getbasetemp() / "xdg-cache"  # the Vega bundle, shared with the browser test
-    mp = pytest.MonkeyPatch()
-    mp.setenv("XDG_CACHE_HOME", str(cache))
+    # the Vega bundle is kept in the session's cache folder (conftest: $DUALTHREAT_CACHE_DIR)
     with TestClient(create_app(dashboard), base_url="http://127.0.0.1", raise_server_exceptions=False) as c:
         yield c
-    mp.undo()
 
 
 def _no_traceback(r) -> None:

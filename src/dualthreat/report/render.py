@@ -3,15 +3,54 @@ file), or Markdown with SVG charts beside it. Free text from the data is escaped
 
 from __future__ import annotations
 
+import hashlib
 import json
-from importlib import resources
+import os
+import subprocess
+import sys
+import tempfile
+from importlib import metadata, resources
 from pathlib import Path
 
 from markupsafe import Markup
 
+from dualthreat import cache_dir
 from dualthreat.report.build import Report
 
 VEGA_LITE_VERSION = "6.4"
+
+_BUILD_BUNDLE = ("import sys, vl_convert; "
+                 "sys.stdout.buffer.write(vl_convert.javascript_bundle(vl_version=sys.argv[1]).encode('utf-8'))")
+
+
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one ES module (vl-convert's ``javascript_bundle``), the script the
+    report inlines and the dashboard serves. Kept in :func:`dualthreat.cache_dir` (named by the vl-convert and
+    Vega-Lite versions, with its SHA-256 beside it); on a miss it is built in a child process, because vl-convert
+    starts a V8 engine for it that would stay in this process (about 120 MiB of resident memory, 1.6 s)."""
+    version = metadata.version("vl-convert-python")
+    cached = cache_dir() / f"vega-embed-vl{VEGA_LITE_VERSION}-vlc{version}.js"
+    digest = cached.with_suffix(".sha256")
+    try:
+        data = cached.read_bytes()
+        if hashlib.sha256(data).hexdigest() == digest.read_text().strip():
+            return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    done = subprocess.run([sys.executable, "-c", _BUILD_BUNDLE, VEGA_LITE_VERSION], capture_output=True)
+    if done.returncode:
+        raise RuntimeError("vl-convert could not build the Vega-Lite bundle: "
+                           f"{done.stderr.decode('utf-8', 'replace').strip()[-500:]}")
+    data = done.stdout
+    try:  # written whole, then renamed; a cache that cannot be written only costs the next call the build
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False) as f:
+            f.write(data)
+        os.replace(f.name, cached)
+        digest.write_text(hashlib.sha256(data).hexdigest())
+    except OSError:
+        pass
+    return data.decode("utf-8")
 
 
 def _json_safe(text: str) -> str:
@@ -29,7 +68,6 @@ def _js_safe(code: str) -> str:
 
 def render_html(report: Report) -> str:
     import jinja2
-    import vl_convert
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(
@@ -44,7 +82,7 @@ def render_html(report: Report) -> str:
             cs.append({"id": cid, "caption": caption})
         sections.append({"id": s.id, "title": s.title, "paragraphs": s.paragraphs, "charts": cs,
                          "tables": [{"title": t.title, "columns": t.columns, "rows": t.rows} for t in s.tables]})
-    bundle = Markup(_js_safe(vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)))
+    bundle = Markup(_js_safe(vega_bundle()))
     view = {"title": report.title, "generated": report.generated, "summary": report.summary, "sections": sections}
     return template.render(report=view, chart_specs=specs, vega_bundle=bundle)
 
