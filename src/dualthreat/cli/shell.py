@@ -464,50 +464,36 @@ def _parse_args(command: Any, super_parse: Any, ctx: Any, args: list[str]) -> li
         raise
 
 
-class Command(typer_core.TyperCommand):
+class _Drawn:
+    """What :class:`Command` and :class:`Group` add to Typer's classes: help and usage errors drawn here, the
+    deferred coercion, and the exit status of click's standalone mode."""
+
+    _drop_result = False
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:  # noqa: ANN401
+        if not _rich():
+            return super().format_help(ctx, formatter)  # type: ignore[misc]
+        formatter.write(render_help(self, ctx))
+        return None
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # noqa: ANN401
+        return _parse_args(self, super().parse_args, ctx, args)  # type: ignore[misc]
+
+    def invoke(self, ctx: Any) -> Any:  # noqa: ANN401
+        result = super().invoke(ctx)  # type: ignore[misc]
+        return None if self._drop_result else result
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,  # noqa: ANN401
+             standalone_mode: bool = True, **extra: Any) -> Any:  # noqa: ANN401
+        return _run(self, super().main, args, prog_name, complete_var, standalone_mode, extra)  # type: ignore[misc]
+
+
+class Command(_Drawn, typer_core.TyperCommand):
     """A command whose help and usage errors are drawn by this module."""
 
-    def format_help(self, ctx: Any, formatter: Any) -> None:  # noqa: ANN401
-        if not _rich():
-            return super().format_help(ctx, formatter)
-        formatter.write(render_help(self, ctx))
-        return None
 
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # noqa: ANN401
-        return _parse_args(self, super().parse_args, ctx, args)
-
-    _drop_result = False
-
-    def invoke(self, ctx: Any) -> Any:  # noqa: ANN401
-        result = super().invoke(ctx)
-        return None if self._drop_result else result
-
-    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,  # noqa: ANN401
-             standalone_mode: bool = True, **extra: Any) -> Any:  # noqa: ANN401
-        return _run(self, super().main, args, prog_name, complete_var, standalone_mode, extra)
-
-
-class Group(typer_core.TyperGroup):
+class Group(_Drawn, typer_core.TyperGroup):
     """A group whose help and usage errors are drawn by this module."""
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:  # noqa: ANN401
-        if not _rich():
-            return super().format_help(ctx, formatter)
-        formatter.write(render_help(self, ctx))
-        return None
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # noqa: ANN401
-        return _parse_args(self, super().parse_args, ctx, args)
-
-    _drop_result = False
-
-    def invoke(self, ctx: Any) -> Any:  # noqa: ANN401
-        result = super().invoke(ctx)
-        return None if self._drop_result else result
-
-    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,  # noqa: ANN401
-             standalone_mode: bool = True, **extra: Any) -> Any:  # noqa: ANN401
-        return _run(self, super().main, args, prog_name, complete_var, standalone_mode, extra)
 
 
 def adopt(app: typer.Typer) -> typer.Typer:
