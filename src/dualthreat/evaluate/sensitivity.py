@@ -139,7 +139,8 @@ class SensitivityAnalysis:
         base_findings = collect_findings(base, self.registry, self.periods)
         specs = list(self.specs) if self.specs is not None else specifications(
             base_model.theater_, indicators=_with_data(base_model))
-        keys = {spec.name: self._key(spec) for spec in specs if spec.kind != "baseline" and not spec.runnable()}
+        keys = {spec.name: self._key(spec, base_model) for spec in specs
+                if spec.kind != "baseline" and not spec.runnable()}
         cached = store_cache.read_many(store, list(keys.values()))
         frames, runs, fresh = [], [], {}
         for spec in specs:
@@ -168,10 +169,12 @@ class SensitivityAnalysis:
         self.seconds_ = time.perf_counter() - started
         return self
 
-    def _key(self, spec: Specification) -> str:
-        """The cache key of a specification's table: its model's key (class, parameters, code) and the tests run."""
+    def _key(self, spec: Specification, baseline: DualThreatModel) -> str:
+        """The cache key of a specification's table: its model's key (class, parameters, code), the baseline's
+        (whose findings the tests that do not read the threat model keep) and the tests run."""
         tests = [h.id for h in self.registry] + [repr(p) for p in self.periods]
-        return hashlib.sha256("\n".join(["sensitivity", cache_key(spec.model()), *tests]).encode()).hexdigest()
+        parts = ["sensitivity", cache_key(spec.model()), cache_key(baseline), *tests]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def sensitivity_table(store: Store, specs: Sequence[Specification] | None = None,
