@@ -138,3 +138,21 @@ def test_a_second_analysis_reads_each_specification_s_table_from_the_store(defau
     monkeypatch.setattr(DualThreatModel, "_fit", no_refit)
     second = S.SensitivityAnalysis(specs).fit(store)
     pd.testing.assert_frame_equal(first.verdicts_, second.verdicts_)
+
+
+def test_cached_tables_follow_the_specification_not_its_name(default_base, tmp_path):
+    """Two specifications of one name (windows named by their years only) keep their own tables in the cache,
+    and one table serves two names of one model under each name."""
+    import shutil
+
+    shutil.copyfile(default_base.path, tmp_path / "s.duckdb")
+    store = Store(tmp_path / "s.duckdb")
+    theater = load_theater()
+    specs = [S.Specification("baseline", "baseline", theater),
+             S.Specification("reference 1996-2010", "reference", theater, ("1996-01", "2010-12")),
+             S.Specification("reference 1996-2010", "reference", theater, ("1996-07", "2002-06")),
+             S.Specification("the same window", "reference", theater, ("1996-07", "2002-06"))]
+    first = S.SensitivityAnalysis(specs).fit(store).verdicts_
+    second = S.SensitivityAnalysis(specs).fit(store).verdicts_
+    pd.testing.assert_frame_equal(first, second)
+    assert second.specification.tolist().count("the same window") == len(second) // len(specs)

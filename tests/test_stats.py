@@ -168,3 +168,4 @@ def test_one_blas_thread_limits_the_pool_and_restores_it():
             assert blas() == {1}
         assert blas() == {1}
     assert blas() == before
+

@@ -45,8 +45,11 @@ _BLAS = threading.local()
 def one_blas_thread() -> Iterator[None]:
     """Run the block with one BLAS thread (threadpoolctl). The framework's matrices are tiny (a few states, a
     few dozen coefficients): a pool of BLAS threads only spins against the other processes on the cores. Measured
-    on 7 refits of the threat model on 2 busy cores: 30.3 s with OpenBLAS's default pool, 8.9 s with one thread
-    (bench/RESULTS.md). Nested blocks cost nothing (threadpoolctl is entered once)."""
+    on 8 refits of the threat model on 2 busy cores: 27.0 s with one thread against 48.2 s with OpenBLAS's default
+    pool (bench/sharing.py). Nested blocks cost nothing (threadpoolctl is entered once per thread). The limit is
+    the process's, and OpenBLAS restores a larger pool only from the thread that set it: blocks that overlap in
+    two threads (the dashboard's fit and a scenario) may leave the process on one BLAS thread, which changes its
+    speed only, never a result."""
     if getattr(_BLAS, "inside", False):
         yield
         return

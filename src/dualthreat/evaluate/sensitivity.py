@@ -20,7 +20,7 @@ Cost: one model fit per specification, sharing with the others what does not cha
 (:class:`dualthreat.model.dualthreat.SharedFits`: every indicator's observations are read once; leaving out an
 indicator refits only its component; another window or other bounds re-scale or refit, but read nothing
 again). Each specification's table of verdicts (not its model) goes to the store's fit cache, so that a
-second call on the same data (the CLI after ``dualthreat run``) answers without refitting. Measured times are
+second call on the same data (``dualthreat report`` after ``dualthreat run``) answers without refitting. Measured times are
 in ``docs/hypotheses.md``.
 """
 
@@ -39,7 +39,6 @@ import pandas as pd
 
 from dualthreat.evaluate.evidence import Evidence
 from dualthreat.evaluate.hypotheses import PERIODS, REGISTRY, Hypothesis, collect_findings, tabulate
-from dualthreat.evaluate.results import HypothesisTable
 from dualthreat.model import DualThreatModel
 from dualthreat.model.cache import cache_key, fit_cached
 from dualthreat.model.dualthreat import SharedFits
@@ -139,30 +138,32 @@ class SensitivityAnalysis:
         base_findings = collect_findings(base, self.registry, self.periods)
         specs = list(self.specs) if self.specs is not None else specifications(
             base_model.theater_, indicators=_with_data(base_model))
-        keys = {spec.name: self._key(spec, base_model) for spec in specs
-                if spec.kind != "baseline" and not spec.runnable()}
-        cached = store_cache.read_many(store, list(keys.values()))
+        version = store_cache.data_version(store) if store.exists() else None  # what the tables are computed from
+        keys = [self._key(spec, base_model) if spec.kind != "baseline" and not spec.runnable() else None
+                for spec in specs]
+        cached = store_cache.read_many(store, [k for k in keys if k])
         frames, runs, fresh = [], [], {}
-        for spec in specs:
+        for spec, key in zip(specs, keys):
             t0 = time.perf_counter()
             reason = spec.runnable()
             if reason:
                 runs.append({"specification": spec.name, "kind": spec.kind, "status": reason, "seconds": 0.0})
                 continue
             if spec.kind == "baseline":
-                frame = _tidy(tabulate(base_findings, self.registry, self.periods), spec)
-            elif keys[spec.name] in cached:
-                frame = pickle.loads(cached[keys[spec.name]])
+                table = tabulate(base_findings, self.registry, self.periods).to_frame(periods=True)
             else:
-                model = spec.model().fit(store, shared=shared)
-                ev = Evidence(model, store, posture=base_model.posture_, cache=base.cache)
-                findings = collect_findings(ev, self.registry, self.periods, reuse=base_findings)
-                frame = _tidy(tabulate(findings, self.registry, self.periods), spec)
-                fresh[keys[spec.name]] = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
-            frames.append(frame)
+                table = _unpickled(cached.get(key))
+                if table is None:
+                    model = spec.model().fit(store, shared=shared)
+                    ev = Evidence(model, store, posture=base_model.posture_, cache=base.cache)
+                    findings = collect_findings(ev, self.registry, self.periods, reuse=base_findings)
+                    table = tabulate(findings, self.registry, self.periods).to_frame(periods=True)
+                    fresh[key] = pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
+            frames.append(table.assign(specification=spec.name, spec_kind=spec.kind))
             runs.append({"specification": spec.name, "kind": spec.kind, "status": "run",
                          "seconds": round(time.perf_counter() - t0, 2)})
-        store_cache.write_many(store, fresh)
+        if version is not None:
+            store_cache.write_many(store, fresh, version)  # not if a load changed the data meanwhile
         self.verdicts_ = pd.concat(frames, ignore_index=True)
         self.runs_ = pd.DataFrame(runs)
         self.summary_ = _summary(self.verdicts_)
@@ -172,8 +173,8 @@ class SensitivityAnalysis:
     def _key(self, spec: Specification, baseline: DualThreatModel) -> str:
         """The cache key of a specification's table: its model's key (class, parameters, code), the baseline's
         (whose findings the tests that do not read the threat model keep) and the tests run."""
-        tests = [h.id for h in self.registry] + [repr(p) for p in self.periods]
-        parts = ["sensitivity", cache_key(spec.model()), cache_key(baseline), *tests]
+        tests = [f"{h.id}|{h.test.__module__}.{h.test.__qualname__}|{h.uses_model}|{h.splits}" for h in self.registry]
+        parts = ["sensitivity", cache_key(spec.model()), cache_key(baseline), *tests, *map(repr, self.periods)]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -192,8 +193,14 @@ def _with_data(model: DualThreatModel) -> list[str]:
     return ind.loc[ind["observations"] > 0, "indicator"].drop_duplicates().tolist()
 
 
-def _tidy(table: HypothesisTable, spec: Specification) -> pd.DataFrame:
-    return table.to_frame(periods=True).assign(specification=spec.name, spec_kind=spec.kind)
+def _unpickled(blob: bytes | None) -> pd.DataFrame | None:
+    """A cached table, or None if there is none or it cannot be read (written by another pandas, say): refit."""
+    if blob is None:
+        return None
+    try:
+        return pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - an unreadable entry is refitted, never fatal
+        return None
 
 
 def _summary(verdicts: pd.DataFrame) -> pd.DataFrame:

@@ -60,17 +60,26 @@ class SharedFits:
     scale (start, reference window, basis span) and a component's fit for the same columns, months, window and
     bounds (leaving one indicator out changes one component of eight). Every result is the one a separate fit
     computes, because each is a function of exactly what its key holds. Valid only for ``store`` as it is now:
-    a fit on another store or on an as-of snapshot shares nothing; make a new one after a load.
+    a fit on another store, on an as-of snapshot, or after a load that changed the data shares nothing
+    (``version``: the data version it is valid for; by default read from ``store``).
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, version: str | None = "read") -> None:
         self.store = store
+        self.version = _version(store) if version == "read" else version
         self.observations: dict[tuple, pd.DataFrame] = {}
         self.columns: dict[tuple, tuple[list[Column], dict]] = {}
         self.components: dict[tuple, ComponentFit] = {}
 
     def serves(self, store: Store) -> bool:
-        return store is self.store
+        """True for the same store object with the same data as when this was made."""
+        return store is self.store and _version(store) == self.version
+
+
+def _version(store: Store) -> str | None:
+    from dualthreat.store.cache import data_version
+
+    return data_version(store) if store.exists() else None
 
 
 class DualThreatModel:
@@ -113,7 +122,8 @@ class DualThreatModel:
         """Fit on ``store`` (as of ``as_of``); ``shared``: what fits of other specifications on the same store
         have computed (:class:`SharedFits`), reused where it is the same."""
         with one_blas_thread(), snapshot(store, self.as_of) as snap:
-            reuse = shared if shared is not None and snap is store and shared.serves(store) else SharedFits(snap)
+            reuse = (shared if shared is not None and snap is store and shared.serves(store)
+                     else SharedFits(snap, version=None))  # this fit's own, never handed on
             if snap is store and store.is_open:
                 return self._fit(store, reuse)
             with snap:

@@ -37,19 +37,31 @@ def vega_bundle() -> str:
             return data.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         pass
-    done = subprocess.run([sys.executable, "-c", _BUILD_BUNDLE, VEGA_LITE_VERSION], capture_output=True)
+    # -P: not the working folder first on the path; the path of this process, so that the child finds what it does
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        done = subprocess.run([sys.executable or "python3", "-P", "-c", _BUILD_BUNDLE, VEGA_LITE_VERSION],
+                              capture_output=True, env=env, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"vl-convert could not build the Vega-Lite bundle: {exc}") from exc
     if done.returncode:
         raise RuntimeError("vl-convert could not build the Vega-Lite bundle: "
                            f"{done.stderr.decode('utf-8', 'replace').strip()[-500:]}")
     data = done.stdout
+    tmp = None
     try:  # written whole, then renamed; a cache that cannot be written only costs the next call the build
         cached.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False) as f:
+            tmp = f.name
             f.write(data)
-        os.replace(f.name, cached)
+        os.replace(tmp, cached)
+        tmp = None
         digest.write_text(hashlib.sha256(data).hexdigest())
     except OSError:
         pass
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
     return data.decode("utf-8")
 
 
