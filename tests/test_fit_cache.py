@@ -101,3 +101,26 @@ def test_entries_of_data_a_load_has_changed_since_are_not_written(default_store:
     assert store_cache.read(store, "b") is None and store_cache.read(store, "a") is None  # the load emptied it
     assert store_cache.write_many(store, {"b": b"2"}, store_cache.data_version(store))
     assert store_cache.read(store, "b") == b"2"
+
+
+class LoadingEstimator(CountingEstimator):
+    """Reads the store, then another load changes the data before the fit ends."""
+
+    extra: Path | None = None
+
+    def fit(self, store: Store) -> LoadingEstimator:
+        super().fit(store)
+        store.load([ingest.read("missiles", type(self).extra)], kind="missiles")
+        return self
+
+
+def test_a_fit_of_data_a_load_changed_meanwhile_is_not_cached(default_store: Path, tmp_path: Path) -> None:
+    store = Store(default_store)
+    lines = (FIXTURES / "tests_flat.en.csv").read_text("utf-8").splitlines()
+    LoadingEstimator.extra = tmp_path / "tests_extra.csv"
+    LoadingEstimator.extra.write_text(lines[0] + "\n" + lines[1].replace("1984,1984-04-09,", "2026,2026-11-30,", 1)
+                                      + "\n", "utf-8")
+    before = store_cache.data_version(store)
+    fit_cached(LoadingEstimator("missile_tests"), store)
+    assert store_cache.data_version(store) != before  # the load happened inside the fit
+    assert store_cache.read(store, cache_key(LoadingEstimator("missile_tests"))) is None

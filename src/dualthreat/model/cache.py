@@ -59,6 +59,8 @@ def fit_cached(estimator: Estimator, store: Store, refresh: bool = False, **fit_
                 return pickle.loads(blob)
             except Exception:  # noqa: BLE001 - an unreadable entry is refitted, never fatal
                 pass
+    version = store_cache.data_version(store) if store.exists() else None  # the data the fit reads
     fitted = estimator.fit(store, **fit_params)  # type: ignore[attr-defined]
-    store_cache.write(store, key, pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
+    if version is not None:  # not cached if a load changed the data while it was fitted
+        store_cache.write_many(store, {key: pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)}, version)
     return fitted
