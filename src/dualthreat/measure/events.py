@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dualthreat import cache_dir
+from dualthreat import cache_dir, write_cache_file
 
 if TYPE_CHECKING:
     import ibis
@@ -447,17 +447,7 @@ def compiled_measure(measure: str, states: Sequence[str], *, root_only: bool = F
     entry = {"measure": measure, "states": list(states), "root_only": root_only, "dedup": dedup,
              "table": out.table, "drops": out.drops, "stages": out.stages,
              "schema": base64.b64encode(out.schema.serialize().to_pybytes()).decode("ascii")}
-    try:  # written whole, then renamed: a reader sees no entry or a whole one
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry))
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-    except OSError:
-        pass
+    write_cache_file(path, json.dumps(entry).encode("utf-8"))
     return out
 
 

@@ -8,13 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from importlib import metadata, resources
 from pathlib import Path
 
 from markupsafe import Markup
 
-from dualthreat import cache_dir
+from dualthreat import cache_dir, write_cache_file
 from dualthreat.report.build import Report
 
 VEGA_LITE_VERSION = "6.4"
@@ -48,20 +47,8 @@ def vega_bundle() -> str:
         raise RuntimeError("vl-convert could not build the Vega-Lite bundle: "
                            f"{done.stderr.decode('utf-8', 'replace').strip()[-500:]}")
     data = done.stdout
-    tmp = None
-    try:  # written whole, then renamed; a cache that cannot be written only costs the next call the build
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False) as f:
-            tmp = f.name
-            f.write(data)
-        os.replace(tmp, cached)
-        tmp = None
-        digest.write_text(hashlib.sha256(data).hexdigest())
-    except OSError:
-        pass
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    if write_cache_file(cached, data):
+        write_cache_file(digest, hashlib.sha256(data).hexdigest().encode("ascii"))
     return data.decode("utf-8")
 
 

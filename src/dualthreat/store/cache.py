@@ -57,11 +57,6 @@ def read_many(store: Store, keys: list[str]) -> dict[str, bytes]:
     return {k: zlib.decompress(b) for k, b in zip(got.column("key").to_pylist(), got.column("blob").to_pylist())}
 
 
-def write(store: Store, key: str, blob: bytes) -> bool:
-    """Cache ``blob`` under ``key`` for the current data; False (and nothing written) if the store is busy."""
-    return write_many(store, {key: blob})
-
-
 def write_many(store: Store, entries: dict[str, bytes], version: str | None = None) -> bool:
     """Cache every ``key: blob`` of ``entries`` for the current data in one transaction (all or none); False
     (and nothing written) if the store is busy, or if ``version`` is given and the data are no longer that
