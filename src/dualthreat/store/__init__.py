@@ -157,13 +157,16 @@ class Store:
                             bool(seen), result.rejections)
         if seen:
             return report
-        staged = result.rows.select(table.column_names).cast(table.arrow_schema())
+        staged = _in_row_groups(result.rows.select(table.column_names).cast(table.arrow_schema()))
         con.register("staged", staged)
         # Rows whose content (all columns but the file and line they came from) is already stored are skipped.
         content = [c for c in table.column_names if c not in ("source_file", "source_line", "dataset")]
-        on = " AND ".join(f's."{c}" IS NOT DISTINCT FROM t."{c}"' for c in content)
         before = con.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0]
-        con.execute(f'INSERT INTO "{table.name}" SELECT s.* FROM staged s ANTI JOIN "{table.name}" t ON {on}')
+        if _may_be_stored(con, table.name, content[0], dict(table.all_columns)[content[0]]):
+            on = " AND ".join(f's."{c}" IS NOT DISTINCT FROM t."{c}"' for c in content)
+            con.execute(f'INSERT INTO "{table.name}" SELECT s.* FROM staged s ANTI JOIN "{table.name}" t ON {on}')
+        else:  # no stored row can have the content of a staged one: the ANTI JOIN would keep them all
+            con.execute(f'INSERT INTO "{table.name}" SELECT * FROM staged')
         report.added = con.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0] - before
         con.unregister("staged")
         con.execute(
@@ -236,3 +239,52 @@ class Store:
             return _arrow(con, sql, params)
         finally:
             con.close()
+
+
+# DuckDB's rows per row group: an Arrow table in chunks at least this long is inserted in parallel, each chunk
+# compressed and written to the file as it is inserted; in shorter chunks the insert merges them on one thread
+ROW_GROUP_ROWS = 122_880
+_RANGE_TYPES = ("BIGINT", "INTEGER", "DATE", "VARCHAR")  # ordered like equality: no NaN, no collation
+
+
+def _in_row_groups(table: pa.Table) -> pa.Table:
+    """``table`` with runs of chunks shorter than a DuckDB row group combined into chunks at least that long
+    (the rows, their order and their values unchanged)."""
+    batches = table.to_batches()
+    if all(b.num_rows >= ROW_GROUP_ROWS for b in batches[:-1]):
+        return table
+    out: list[pa.RecordBatch] = []
+    run: list[pa.RecordBatch] = []
+    rows = 0
+    for b in batches:
+        run.append(b)
+        rows += b.num_rows
+        if rows >= ROW_GROUP_ROWS:
+            out += pa.Table.from_batches(run, table.schema).combine_chunks().to_batches()
+            run, rows = [], 0
+    if run:
+        out += pa.Table.from_batches(run, table.schema).combine_chunks().to_batches()
+    return pa.Table.from_batches(out, table.schema)
+
+
+def _may_be_stored(con: duckdb.DuckDBPyConnection, name: str, key: str, sql_type: str) -> bool:
+    """Whether a row of ``staged`` may already be stored in table ``name``: False only when no stored row has a
+    value of the content column ``key`` within the staged rows' range of it (nor NULL, if a staged row's is
+    NULL). A stored row equal in content to a staged one (``IS NOT DISTINCT FROM`` on every content column)
+    has its ``key`` equal to that row's, hence in the range: when this is False, the content ANTI JOIN of
+    :meth:`Store._load_one` keeps every staged row. DuckDB answers the range query from each row group's
+    minimum and maximum, without reading the rows that cannot be in the range."""
+    if sql_type not in _RANGE_TYPES:
+        return True
+    lo, hi, nulls = con.execute(f'SELECT min("{key}"), max("{key}"), bool_or("{key}" IS NULL) FROM staged'
+                                ).fetchall()[0]
+    conditions, params = [], []
+    if lo is not None:
+        conditions.append(f'"{key}" BETWEEN ? AND ?')
+        params += [lo, hi]
+    if nulls:
+        conditions.append(f'"{key}" IS NULL')
+    if not conditions:  # no staged rows
+        return False
+    found = con.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}" WHERE {" OR ".join(conditions)})', params)
+    return bool(found.fetchall()[0][0])

@@ -76,7 +76,7 @@ def _scanner_layout(layout: str) -> dict[str, Any]:
                "url": at("SOURCEURL")})
 
 
-BATCH_ROWS = 65536  # kept events per batch of typed buffers (tests set it lower to cross batch boundaries)
+BATCH_ROWS = 122_880  # kept events per batch (one DuckDB row group; tests set it lower to cross batch boundaries)
 
 
 def read_one_compiled(plan: Plan, states: tuple[str, ...], tmp: Path | None = None, con: Any = None,
