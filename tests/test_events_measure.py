@@ -132,6 +132,38 @@ def test_dedup_and_root_only_are_explicit_and_counted(event_store: Path) -> None
                                       and x.split("\t")[GDELT2_NAMES.index("IsRootEvent")] == "1")
 
 
+@pytest.mark.parametrize("dedup", m.DEDUP)
+@pytest.mark.parametrize("root_only", [False, True])
+def test_drop_counts_are_the_rows_each_stage_keeps(event_store: Path, dedup: str, root_only: bool) -> None:
+    """The last de-duplication is counted by its distinct keys, without its window: the same counts as the rows
+    its window keeps (counted here by running every stage's window)."""
+    con = ibis.duckdb.connect(str(event_store), read_only=True)
+    try:
+        events = con.table("events")
+        cur = events.filter(events.source.isin(STATES), events.target.isin(STATES), events.source != events.target)
+        left = [cur.count().execute()]
+        if dedup != "none":
+            cur = m._first(cur, ["dataset", "event_id"])
+            left.append(cur.count().execute())
+        if dedup == "daily":
+            cur = m._first(cur, ["dataset", "date", "source", "target", "event_code"])
+            left.append(cur.count().execute())
+        if root_only:
+            cur = cur.filter(cur.is_root.fill_null(True))
+            left.append(cur.count().execute())
+        assert left[-1] == m.prepare(events, STATES, root_only=root_only, dedup=dedup).count().execute()
+        counts = m.drop_counts(events, STATES, root_only=root_only, dedup=dedup)
+    finally:
+        con.disconnect()
+    res = m.run_measure("monthly", event_store, states=STATES, root_only=root_only, dedup=dedup)
+    assert res.dropped == counts
+    stages = ["theater_events"] + ["duplicate_event_id"] * (dedup != "none") + ["one_a_day"] * (dedup == "daily") \
+        + ["not_root"] * root_only
+    expected = dict.fromkeys(("duplicate_event_id", "one_a_day", "not_root"), 0)
+    expected.update({name: before - after for name, before, after in zip(stages[1:], left, left[1:])})
+    assert counts == {"theater_events": left[0], **expected, "counted": left[-1]}
+
+
 def test_protests_are_cameo_root_14(event_store: Path) -> None:
     res = m.run_measure("protests", event_store, states=STATES)
     got = rows_of(res, "icews")

@@ -194,27 +194,40 @@ def protests_expr(events: ir.Table, totals: ir.Table, states: Sequence[str], *, 
 def drop_counts(events: ir.Table, states: Sequence[str], *, root_only: bool = False, dedup: str = "id",
                 execute: Callable[[ir.Scalar], Any] | None = None) -> dict[str, int]:
     """What each choice drops from the theater's events: duplicate ids, one-a-day duplicates, non-root events.
-    All counts are one query (``execute`` runs a scalar expression; default: its backend)."""
+    All counts are one query (``execute`` runs it and gives its one row; default: on its backend)."""
     names, expr = drop_counts_expr(events, states, root_only=root_only, dedup=dedup)
-    return dropped(names, (execute or (lambda e: e.execute()))(expr))
+    return dropped(names, (execute or (lambda e: e.to_pyarrow().to_pylist()[0].values()))(expr))
 
 
 def drop_counts_expr(events: ir.Table, states: Sequence[str], *, root_only: bool = False, dedup: str = "id"
                      ) -> tuple[list[str], ir.Table]:
-    """The stages of :func:`drop_counts` and one query counting the events left after each (one row)."""
+    """The stages of :func:`drop_counts` and one query counting the events left after each (one row).
+
+    :func:`_first` keeps one row per distinct value of its keys (``ROW_NUMBER`` is 0 once in each partition, and
+    a partition is a distinct value, NULL included, as for ``DISTINCT``), so the rows it leaves are counted as
+    the distinct keys of its input: its window runs only where a later stage reads the rows it keeps."""
+    if dedup not in DEDUP:
+        raise ValueError(f"dedup must be one of {', '.join(DEDUP)}, not {dedup!r}")
     states = list(states)
     base = events.filter(events.source.isin(states), events.target.isin(states), events.source != events.target)
+    steps: list[tuple[str, list[str] | None]] = []
+    if dedup in ("id", "daily"):
+        steps.append(("duplicate_event_id", ["dataset", "event_id"]))
+    if dedup == "daily":
+        steps.append(("one_a_day", ["dataset", "date", "source", "target", "event_code"]))
+    if root_only:
+        steps.append(("not_root", None))
     stages: list[tuple[str, ir.Table]] = [("theater_events", base)]
     cur = base
-    if dedup in ("id", "daily"):
-        cur = _first(cur, ["dataset", "event_id"])
-        stages.append(("duplicate_event_id", cur))
-    if dedup == "daily":
-        cur = _first(cur, ["dataset", "date", "source", "target", "event_code"])
-        stages.append(("one_a_day", cur))
-    if root_only:
-        cur = cur.filter(cur.is_root.fill_null(True))
-        stages.append(("not_root", cur))
+    for i, (name, keys) in enumerate(steps):
+        if keys is None:
+            cur = cur.filter(cur.is_root.fill_null(True))
+        elif i == len(steps) - 1:  # nothing reads its rows: count its partitions
+            stages.append((name, cur.select(*keys).distinct()))
+            break
+        else:
+            cur = _first(cur, keys)
+        stages.append((name, cur))
     counts = [t.count().name(f"n{i}").as_table() for i, (_, t) in enumerate(stages)]
     expr = counts[0]
     for c in counts[1:]:
