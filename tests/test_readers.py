@@ -26,6 +26,11 @@ def test_every_reader_has_a_spec() -> None:
     assert {(s.kind, s.format) for s in SPECS} == layouts
 
 
+def test_the_kinds_are_listed_without_importing_their_readers() -> None:
+    """``all_kinds`` names the kinds without importing the reader modules: the same names as the readers."""
+    assert ingest.all_kinds() == list(ingest.KINDS) + list(ingest.SPECIAL)
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
 def test_fixture_reads_cleanly(spec: ReaderSpec) -> None:
     result = ingest.read(spec.kind, spec.path)
