@@ -143,7 +143,8 @@ def test_fits_started_ahead_give_the_same_features_and_leave_the_store_writable(
         writes += 1
     assert writes > 0
     # nothing is fitted in this process: the features are the workers'
-    monkeypatch.setattr(E, "_run", lambda job: pytest.fail(f"refitted in this process: {job[2]}"))
+    monkeypatch.setattr(E, "_features_as_of", lambda store, theater, when, shared: pytest.fail(
+        f"refitted in this process: {when}"))
     ahead = E.episode_features(store, dates, pending=pending)
     assert ahead[ahead.columns[2:]].notna().any().any()
     pd.testing.assert_frame_equal(ahead, here)

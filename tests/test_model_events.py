@@ -14,11 +14,26 @@ ICEWS = Path(__file__).parent / "fixtures" / "icews" / "events.2018.sample.cut.t
 
 
 @pytest.fixture(scope="module")
-def model(default_base, tmp_path_factory) -> DualThreatModel:
+def events_store(default_base, tmp_path_factory) -> Store:
     path = default_base.copy(tmp_path_factory.mktemp("events") / "store.duckdb")
     run = cli("ingest", "icews", ICEWS, "--store", path)
     assert run.exit_code == 0, run.stderr
-    return DualThreatModel().fit(Store(path))
+    return Store(path)
+
+
+@pytest.fixture(scope="module")
+def model(events_store) -> DualThreatModel:
+    return DualThreatModel().fit(events_store)
+
+
+def test_a_fit_as_of_a_date_reads_the_events_public_then(events_store):
+    """The event index runs on the as-of store's views (it has no file): after the June 2018 events it sees
+    them, before it none."""
+    after = DualThreatModel(as_of="2018-07-02", with_posture=False).fit(events_store).indicators_
+    before = DualThreatModel(as_of="2018-06-01", with_posture=False).fit(events_store).indicators_
+    name = "events_chn_jpn_material_conflict"
+    assert after.set_index("indicator").loc[name, "observations"] == 1
+    assert before.set_index("indicator").loc[name, "observations"] == 0
 
 
 def test_event_indicators_are_observed_where_events_are_loaded(model):

@@ -42,6 +42,7 @@ from dualthreat.ingest import read
 from dualthreat.ingest.curated import DIRECTIONS
 from dualthreat.model.cache import cache_key
 from dualthreat.model.decision import BaseRate, DecisionModel, possible_mask
+from dualthreat.model.dualthreat import SharedFits
 from dualthreat.store import Store
 from dualthreat.store import cache as store_cache
 from dualthreat.theater import Theater, load_theater
@@ -79,11 +80,13 @@ def feature_names(theater: Theater) -> list[str]:
     return [f"{level}_{source}" for level in ("local", "systemic") for source in theater.sources] + ["mediator"]
 
 
-def _features_as_of(store_path: str, theater: Theater, when: pd.Timestamp) -> list[dict]:
-    """Each ally's features in the month of ``when``, from a fit as of ``when`` (one row per ally)."""
+def _features_as_of(store: Store, theater: Theater, when: pd.Timestamp, shared: SharedFits) -> list[dict]:
+    """Each ally's features in the month of ``when``, from a fit as of ``when`` (one row per ally); ``shared``:
+    what the fits as of earlier dates on the same store read (they reuse it where no row has become public
+    since, :class:`~dualthreat.model.dualthreat.SharedFits`)."""
     from dualthreat.model import DualThreatModel
 
-    model = DualThreatModel(theater, as_of=str(when.date()), with_posture=False).fit(Store(store_path))
+    model = DualThreatModel(theater, as_of=str(when.date()), with_posture=False).fit(store, shared=shared)
     month = str(when.to_period("M"))
     t = model.threats_[(model.threats_.estimate == "filtered") & (model.threats_.month == month)]
     m = model.mediator_[(model.mediator_.estimate == "filtered") & (model.mediator_.month == month)]
@@ -127,8 +130,27 @@ def _cache_features(store: Store, theater: Theater, fitted: dict[pd.Timestamp, l
                                    for w, rows in fitted.items()}, version)
 
 
-def _run(args: tuple[str, Theater, pd.Timestamp]) -> list[dict]:
-    return _features_as_of(*args)
+# In a worker process of the evaluation's pool: its store and what its fits share (``_init_worker``).
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(store_path: str) -> None:
+    store = Store(store_path)
+    _WORKER.update(store=store, shared=SharedFits(store))
+
+
+def _run_chunk(args: tuple[Theater, list[pd.Timestamp]]) -> list[list[dict]]:
+    """The features as of consecutive dates, in a worker (each worker walks forward in time, so that each fit
+    reuses what the previous one read)."""
+    theater, whens = args
+    store, shared = _WORKER["store"], _WORKER["shared"]
+    return [_features_as_of(store, theater, w, shared) for w in whens]  # type: ignore[arg-type]
+
+
+def _chunks(whens: list[pd.Timestamp], workers: int) -> list[list[pd.Timestamp]]:
+    """Runs of consecutive dates, about four per worker (the later, costlier dates balance over the workers)."""
+    size = max(1, -(-len(whens) // (4 * workers)))
+    return [whens[i:i + size] for i in range(0, len(whens), size)]
 
 
 def default_workers() -> int:
@@ -166,9 +188,10 @@ NO_WORKERS = ("worker processes could not start (a script without an `if __name_
               "fitting in this process")
 
 
-def _spawn_pool(workers: int) -> ProcessPoolExecutor:
+def _spawn_pool(workers: int, store_path: str) -> ProcessPoolExecutor:
     # fresh interpreters (spawn), never a fork of a process holding DuckDB threads
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                               initargs=(store_path,))
 
 
 class PendingFeatures:
@@ -191,8 +214,9 @@ class PendingFeatures:
                 if wal.exists():
                     shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
             self.version = store_cache.data_version(Store(copy))  # the data the workers read, exactly
-            self._pool = _spawn_pool(workers)
-            self._futures = [self._pool.submit(_run, (str(copy), theater, w)) for w in dates]
+            self._pool = _spawn_pool(workers, str(copy))
+            self._chunks = _chunks(dates, workers)
+            self._futures = [self._pool.submit(_run_chunk, (theater, chunk)) for chunk in self._chunks]
         except BaseException:
             self.close()
             raise
@@ -201,8 +225,8 @@ class PendingFeatures:
         """The features of every date whose fit finished (all of them, unless the workers broke); waits."""
         done: dict[pd.Timestamp, list[dict]] = {}
         try:
-            for w, future in zip(self.dates, self._futures):
-                done[w] = future.result()
+            for chunk, future in zip(self._chunks, self._futures):
+                done.update(zip(chunk, future.result()))
                 if progress:
                     progress(len(done))
         except BrokenProcessPool:
@@ -256,21 +280,21 @@ def episode_features(store: Store, dates: list, theater: Theater | None = None, 
         else:  # the data changed since they started: their fits are of other data
             pending.close()
     todo = [w for w in fit if w not in got]
-    jobs = [(str(store.path), theater, w) for w in todo]
     done: list[list[dict]] = []
-    if workers > 1 and len(jobs) > 1:
+    if workers > 1 and len(todo) > 1:
         # a script that starts the pool without an ``if __name__ == "__main__"`` guard breaks it, and the fits
         # then run here
         try:
-            with _spawn_pool(workers) as pool:
-                for one in pool.map(_run, jobs):
-                    done.append(one)
+            with _spawn_pool(workers, str(store.path)) as pool:
+                for chunk_rows in pool.map(_run_chunk, [(theater, chunk) for chunk in _chunks(todo, workers)]):
+                    done += chunk_rows
                     if progress:
                         progress(len(got) + len(done))
         except BrokenProcessPool:
             warnings.warn(NO_WORKERS, RuntimeWarning, stacklevel=2)
-    for job in jobs[len(done):]:
-        done.append(_run(job))
+    shared = SharedFits(store)
+    for w in todo[len(done):]:
+        done.append(_features_as_of(store, theater, w, shared))
         if progress:
             progress(len(got) + len(done))
     got.update(zip(todo, done))

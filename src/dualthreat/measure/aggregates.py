@@ -39,7 +39,9 @@ OBSERVATION_COLUMNS = ["end", "months", "raw", "value", "scale"]
 
 def _present(store: Store, *tables: str) -> bool:
     names = ", ".join(f"'{t}'" for t in tables)
-    found = store.query(f"SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ({names})")
+    # distinct names: an as-of store (measure.vintage.AsOfStore) also lists the attached source's tables
+    found = store.query(f"SELECT count(DISTINCT table_name) AS n FROM information_schema.tables "
+                        f"WHERE table_name IN ({names})")
     return found.to_pylist()[0]["n"] == len(tables)
 
 

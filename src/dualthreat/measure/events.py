@@ -464,10 +464,12 @@ def compiled_measure(measure: str, states: Sequence[str], *, root_only: bool = F
     return out
 
 
-def run_measure(measure: str, store: str | Path, *, engine: str = "duckdb", states: Sequence[str] | None = None,
+def run_measure(measure: str, store: Any, *, engine: str = "duckdb", states: Sequence[str] | None = None,
                 root_only: bool = False, dedup: str = "id") -> Result:
     """Compute ``monthly`` (:func:`dyad_month_expr`) or ``protests`` (:func:`protests_expr`) from the store's
-    ``events`` and ``event_month_totals`` on ``engine`` (``duckdb`` or ``spark``)."""
+    ``events`` and ``event_month_totals`` on ``engine`` (``duckdb`` or ``spark``). ``store``: a store file's
+    path, or a :class:`~dualthreat.store.Store` (on DuckDB read through its own connection: a store as of a
+    date, :class:`~dualthreat.measure.vintage.AsOfStore`, has its views and no file)."""
     if measure not in ("monthly", "protests"):
         raise ValueError(f"unknown measure {measure!r} (monthly or protests)")
     if states is None:
@@ -480,7 +482,7 @@ def run_measure(measure: str, store: str | Path, *, engine: str = "duckdb", stat
         import duckdb
 
         sql = compiled_measure(measure, states, root_only=root_only, dedup=dedup)
-        con = duckdb.connect(str(store), read_only=True)
+        con = store.connect(read_only=True) if hasattr(store, "connect") else duckdb.connect(str(store), read_only=True)
         try:
             table = con.sql(sql.table).to_arrow_table().cast(sql.schema)
             counts = dropped(sql.stages, con.sql(sql.drops).fetchall()[0])
@@ -489,7 +491,7 @@ def run_measure(measure: str, store: str | Path, *, engine: str = "duckdb", stat
         return Result(table, counts, engine)
     fn = dyad_month_expr if measure == "monthly" else protests_expr
     with tempfile.TemporaryDirectory(prefix="dualthreat-measure-") as tmp:
-        con, events, totals = _store_tables(Path(store), engine, Path(tmp))
+        con, events, totals = _store_tables(_path(store), engine, Path(tmp))
         expr = fn(events, totals, states, root_only=root_only, dedup=dedup)
         table = expr.to_pyarrow().cast(expr.schema().to_pyarrow())
         counts = drop_counts(events, states, root_only=root_only, dedup=dedup,
@@ -510,14 +512,14 @@ def dyad_month(store: Any, *, engine: str = "duckdb", states: Sequence[str] | No
     """The dyad-month table of the store (see :func:`dyad_month_expr`) as a pandas DataFrame: ``dataset``,
     ``month``, ``source``, ``target``, ``events``, ``quad1``..``quad4``, ``goldstein_sum``, ``goldstein_mean``,
     ``net_coop``, the mention-weighted ``*_m`` columns and the ``*_share`` columns."""
-    return run_measure("monthly", _path(store), engine=engine, states=states, root_only=root_only,
+    return run_measure("monthly", store if hasattr(store, "connect") else _path(store), engine=engine, states=states, root_only=root_only,
                        dedup=dedup).table.to_pandas()
 
 
 def protests(store: Any, *, engine: str = "duckdb", states: Sequence[str] | None = None, root_only: bool = False,
              dedup: str = "id") -> Any:
     """Protest events (CAMEO root 14) by source against target per month (see :func:`protests_expr`)."""
-    return run_measure("protests", _path(store), engine=engine, states=states, root_only=root_only,
+    return run_measure("protests", store if hasattr(store, "connect") else _path(store), engine=engine, states=states, root_only=root_only,
                        dedup=dedup).table.to_pandas()
 
 

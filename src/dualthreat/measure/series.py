@@ -49,6 +49,28 @@ MISSILE_SERIES = {
 }
 
 
+# The tables each reader below reads, by the indicator's ``table`` (an as-of fit reuses an indicator's
+# observations across dates while the rows of these tables that are public stay the same).
+_EVENT_AGGREGATES = ("icews_dyad_month", "icews_dyad_month_coverage", "icews_dyad_year", "gdelt_pairs",
+                     "gdelt_pairs_days")
+TABLES_READ: dict[str, tuple[str, ...]] = {
+    "indicators": ("indicators",),
+    "missile_tests": ("missile_tests", "missile_types"),
+    "pew_favorability": ("pew_favorability",),
+    "capabilities": ("capabilities",),
+    "events": ("events", "event_month_totals"),
+    **{t: _EVENT_AGGREGATES for t in AGGREGATE_TABLES},
+    "territorial_threat": ("territorial_threat",),
+    "military_spending": ("military_spending",),
+    "speeches": ("speeches",),
+    "un_votes": ("un_votes", "un_roll_calls", "un_roll_call_issues"),
+    "ideal_points": ("ideal_points",),
+}
+# Tables read one series at a time: rows of other series leave an indicator's observations as they are (the
+# curated figures are resolved per series, actor, target, period and unit: measure.indicators).
+SERIES_TABLES = ("indicators",)
+
+
 def month(ts: object) -> pd.Period:
     return pd.Period(pd.Timestamp(ts), freq="M")
 
@@ -304,7 +326,10 @@ def observations(store: Store, indicator: Indicator, theater: Theater, last: pd.
                  resolved: pd.DataFrame | None = None) -> pd.DataFrame:
     """The observations of ``indicator`` up to month ``last``: columns ``end`` (Period), ``months``,
     ``raw`` (as reported), ``value`` (on the model's scale), ``scale``, ``published``, ``first_published``
-    and ``first_value`` (the first release, on the model's scale)."""
+    and ``first_value`` (the first release, on the model's scale), sorted by ``end`` and ``months``.
+
+    ``last`` only cuts: the observations up to an earlier month are the first rows of these (event counts
+    run to ``last`` with their zeros, so that a month without an event up to ``last`` is observed)."""
     obs = _raw_observations(store, indicator, theater, last, resolved)
     if obs.empty:
         return empty()

@@ -32,9 +32,11 @@ VOTES = ("yes", "abstain", "no")
 
 
 def _ibis_con(store: Store):  # noqa: ANN202 - ibis backend type
+    """An Ibis backend on a read-only connection of ``store`` (for an as-of store, its views: never its source's
+    file, which holds later rows)."""
     import ibis
 
-    return ibis.duckdb.connect(str(store.path), read_only=True)
+    return ibis.duckdb.from_connection(store.connect(read_only=True))
 
 
 SUBSETS = ("all", "important", "issue")

@@ -16,23 +16,23 @@ publication date of each of its rows (``RULES``; the table of rules is in ``docs
   usable out of time: every row is dated at the release the store holds, so a fit as of an earlier date
   does not see them.
 
-:func:`snapshot` is the **one** place where the ``as_of`` cut is applied: it copies every table, keeping the
-rows published before the date, into a temporary store; the model then reads that store only, so that no
-standardisation, scaling or estimate can see a later row.
+:func:`snapshot` is the **one** place where the ``as_of`` cut is applied: it gives an :class:`AsOfStore`, in which
+every table is a view of the source store's table keeping only the rows published before the date; the model
+then reads that store only, so that no standardisation, scaling or estimate can see a later row. Nothing is
+copied: the views are made in an in-memory DuckDB database beside the source store, attached read-only.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 
-from dualthreat.store import Store
+from dualthreat.store import LOADS_SQL, REJECTIONS_SQL, Store, StoreError
 from dualthreat.tables import TABLES
 
 ICEWS_PUBLIC_RELEASE = "2015-03-27"  # ICEWS Coded Event Data, Harvard Dataverse doi:10.7910/DVN/28075
@@ -137,35 +137,97 @@ def published_rows(store: Store, table: str, columns: str = "t.*") -> pd.DataFra
                        f'{join_sql(table)}').to_pandas()
 
 
-def _cut_sql(table: str) -> str:
+def _view_sql(table: str, day: str) -> str:
     r = rule(table)
-    if r.published is None:
-        return f'CREATE TABLE "{table}" AS SELECT t.* FROM src."{table}" t'
-    return f'CREATE TABLE "{table}" AS SELECT t.* FROM src."{table}" t {r.join} WHERE ({r.published}) < CAST(? AS DATE)'
+    cut = "" if r.published is None else f"WHERE ({r.published}) < DATE '{day}'"
+    return f'CREATE VIEW "{table}" AS SELECT t.* FROM src."{table}" t {r.join} {cut}'
+
+
+class AsOfStore(Store):
+    """The store as it stood on ``as_of`` (made by :func:`snapshot`): each canonical table is a view of the
+    ``source`` store's table holding only the rows published before that date (a table the source lacks is
+    empty). Read-only; it has no file of its own, so that nothing can read the source's file through it.
+
+    ``visible(tables)``: how many rows of each table the date lets through. Rows become public once and stay
+    public, so for the same source data the counts name the rows exactly: two dates with the same counts in
+    the tables a measure reads give that measure the same rows (what :class:`~dualthreat.model.SharedFits`
+    keys its reuse across dates on)."""
+
+    def __init__(self, source: Store, as_of: str | pd.Timestamp) -> None:
+        if not source.exists():
+            raise StoreError(f"no store at {source.path}; run `dualthreat build` first (or pass --store PATH)")
+        self.source = source
+        self.as_of = pd.Timestamp(as_of).date().isoformat()
+        self._counts: dict[str, int] | None = None
+        self._series_counts: dict[str, dict[str, int]] = {}
+        con = duckdb.connect()
+        try:
+            con.execute(f"ATTACH '{source.path}' AS src (READ_ONLY)")
+            present = {r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'").fetchall()}
+            for name, table in TABLES.items():
+                con.execute(_view_sql(name, self.as_of) if name in present else table.create_sql())
+            con.execute(LOADS_SQL)
+            con.execute(REJECTIONS_SQL)
+        except BaseException:
+            con.close()
+            raise
+        self._reader = con
+
+    @property
+    def path(self) -> Any:  # noqa: ANN401 - a property that refuses
+        raise StoreError(f"the store as of {self.as_of} has no file of its own: read it with query() or "
+                         "connect(read_only=True), never through the source's path (that would see later rows)")
+
+    def exists(self) -> bool:
+        return True
+
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A cursor on the views (read-only: an as-of store is never written)."""
+        if not read_only or self._reader is None:
+            raise StoreError(f"the store as of {self.as_of} is read-only and open only inside its snapshot")
+        return self._reader.cursor()
+
+    def __enter__(self) -> AsOfStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:  # the connection lives as long as the snapshot
+        return None
+
+    def load(self, *args: object, **kwargs: object) -> Any:  # noqa: ANN401
+        raise StoreError(f"cannot load into the store as of {self.as_of}: load into {self.source.path}")
+
+    def visible(self, tables: tuple[str, ...]) -> tuple[int, ...]:
+        """The number of rows of each of ``tables`` public before ``as_of`` (all tables counted once, in one
+        query)."""
+        if self._counts is None:
+            union = " UNION ALL ".join(f"SELECT '{n}' AS name, count(*) AS n FROM \"{n}\"" for n in TABLES)
+            self._counts = {r["name"]: int(r["n"]) for r in self.query(union).to_pylist()}
+        return tuple(self._counts[t] for t in tables)
+
+    def visible_series(self, table: str, series: str) -> int:
+        """The number of rows of ``table`` with this ``series`` public before ``as_of`` (all series counted in
+        one query)."""
+        if table not in self._series_counts:
+            self._series_counts[table] = {r["series"]: int(r["n"]) for r in self.query(
+                f'SELECT series, count(*) AS n FROM "{table}" GROUP BY series').to_pylist()}
+        return self._series_counts[table].get(series, 0)
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
 
 @contextmanager
 def snapshot(store: Store, as_of: str | pd.Timestamp | None) -> Iterator[Store]:
-    """The store as it stood on ``as_of``: a temporary store holding, of every table, only the rows published
+    """The store as it stood on ``as_of``: an :class:`AsOfStore` whose tables hold only the rows published
     before that date (the cut applied once, before anything is read). ``as_of=None`` gives the store itself."""
     if as_of is None:
         yield store
         return
-    day = pd.Timestamp(as_of).date().isoformat()
-    with tempfile.TemporaryDirectory(prefix="dualthreat-asof-") as tmp:
-        path = Path(tmp) / "snapshot.duckdb"
-        con = duckdb.connect(str(path))
-        try:
-            con.execute(f"ATTACH '{store.path}' AS src (READ_ONLY)")
-            present = {r[0] for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'").fetchall()}
-            for name in TABLES:
-                if name in present:
-                    sql = _cut_sql(name)
-                    con.execute(sql, [day] if "?" in sql else [])
-            con.execute("DETACH src")
-        finally:
-            con.close()
-        snap = Store(path)
-        snap.connect().close()  # creates the tables the source store did not have, and the load log
+    snap = AsOfStore(store, as_of)
+    try:
         yield snap
+    finally:
+        snap.close()

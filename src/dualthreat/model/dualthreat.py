@@ -24,13 +24,16 @@ their month only; forecasts and evaluations must use them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
 from dualthreat.measure.indicators import resolve_indicators
-from dualthreat.measure.series import EVENT_SCALE, month, observations
-from dualthreat.measure.vintage import snapshot
+from dualthreat.measure.series import EVENT_SCALE, SERIES_TABLES, TABLES_READ, month, observations
+from dualthreat.measure.vintage import AsOfStore, snapshot
 from dualthreat.model.mediator import mediator
 from dualthreat.model.threat import (
     BASIS_MONTHS,
@@ -46,6 +49,7 @@ from dualthreat.model.threat import (
 )
 from dualthreat.stats import one_blas_thread
 from dualthreat.store import Store
+from dualthreat.tables import TABLES
 from dualthreat.theater import Indicator, Theater, load_theater
 
 NO_DATA_MONTHS = 24  # a month with no observation in the previous 24 months is flagged "no recent data"
@@ -53,15 +57,22 @@ INPUT_CHANGE_WEIGHT = 0.10  # an input of at least this weight is a main one (``
 
 
 class SharedFits:
-    """What several fits on the same data have in common, computed once: pass one ``SharedFits(store)`` to
-    the fits of the sensitivity analysis's specifications (``model.fit(store, shared=...)``).
+    """What several fits of one store have in common, computed once: pass one ``SharedFits(store)`` to the fits
+    of the sensitivity analysis's specifications, or to the fits as of many dates of the rolling origin
+    (``model.fit(store, shared=...)``).
 
-    It keeps each indicator's observations (they depend on the data alone), its model columns for a given
-    scale (start, reference window, basis span) and a component's fit for the same columns, months, window and
-    bounds (leaving one indicator out changes one component of eight). Every result is the one a separate fit
-    computes, because each is a function of exactly what its key holds. Valid only for ``store`` as it is now:
-    a fit on another store, on an as-of snapshot, or after a load that changed the data shares nothing
-    (``version``: the data version it is valid for; by default read from ``store``).
+    It keeps each indicator's observations, its model columns for a given scale (start, reference window,
+    basis span) and a component's fit for the same columns, months, window and bounds (leaving one indicator
+    out changes one component of eight). A fit as of a date reads the store's rows public then
+    (:class:`~dualthreat.measure.vintage.AsOfStore`): its observations are keyed by how many rows of each table
+    the indicator reads were public (:data:`~dualthreat.measure.series.TABLES_READ`), the same rows for the
+    same counts, so a date reuses every indicator whose tables gained no row since an earlier date (one pass
+    over the data in publication order, rather than every date reading everything). Every result is the one a
+    separate fit computes, because each is a function of exactly what its key holds.
+
+    Valid only for ``store`` as it is now: a fit on another store, or after a load that changed the data,
+    shares nothing (``version``: the data version it is valid for; by default read from ``store``). Fits as of
+    dates keep only what the previous fit used, so that memory stays that of about two fits.
     """
 
     def __init__(self, store: Store, *, version: str | None = "read") -> None:
@@ -69,11 +80,48 @@ class SharedFits:
         self.version = _version(store) if version == "read" else version
         self.observations: dict[tuple, pd.DataFrame] = {}
         self.columns: dict[tuple, tuple[list[Column], dict]] = {}
-        self.components: dict[tuple, ComponentFit] = {}
+        self.components: dict[tuple, tuple[tuple[Column, ...], ComponentFit]] = {}
+        self.resolved: dict[tuple, pd.DataFrame] = {}
+        self._last_month: dict[str | None, pd.Period] = {}
+        self._used: set[tuple[str, tuple]] = set()
 
     def serves(self, store: Store) -> bool:
-        """True for the same store object with the same data as when this was made."""
-        return store is self.store and _version(store) == self.version
+        """True for the same store object (or the store as of a date of it) with the same data as when this
+        was made."""
+        source = store.source if isinstance(store, AsOfStore) else store
+        return source is self.store and _version(source) == self.version
+
+    def begin(self, store: Store) -> None:
+        """Start a fit on ``store``: before a fit as of a date, drop what the previous fit did not use."""
+        if isinstance(store, AsOfStore) and self._used:
+            for name in ("observations", "columns", "components", "resolved"):
+                memo = getattr(self, name)
+                for key in [k for k in memo if (name, k) not in self._used]:
+                    del memo[key]
+        self._used = set()
+
+    def get(self, name: str, key: tuple, make: Callable[[], Any]) -> Any:  # noqa: ANN401 - any memo's value
+        """The value of memo ``name`` under ``key``, made by ``make()`` the first time."""
+        memo = getattr(self, name)
+        if key not in memo:
+            memo[key] = make()
+        self._used.add((name, key))
+        return memo[key]
+
+    def source_last_month(self, model: DualThreatModel) -> pd.Period:
+        """The last month of the source's data for ``model`` (its ``end``), fitted without a date."""
+        if model.end not in self._last_month:
+            self._last_month[model.end] = model._last_month(self.store, None)
+        return self._last_month[model.end]
+
+
+def _public_rows(store: Store, tables: tuple[str, ...], series: str | None = None) -> tuple[int, ...]:
+    """As of a date, how many rows of ``tables`` were public (they name the rows; of a table read by series,
+    its rows of ``series``); else () (all the store's)."""
+    if not isinstance(store, AsOfStore):
+        return ()
+    return tuple(store.visible_series(t, series) if series is not None and t in SERIES_TABLES
+                 else store.visible((t,))[0] for t in tables)
 
 
 def _version(store: Store) -> str | None:
@@ -122,8 +170,9 @@ class DualThreatModel:
         """Fit on ``store`` (as of ``as_of``); ``shared``: what fits of other specifications on the same store
         have computed (:class:`SharedFits`), reused where it is the same."""
         with one_blas_thread(), snapshot(store, self.as_of) as snap:
-            reuse = (shared if shared is not None and snap is store and shared.serves(store)
+            reuse = (shared if shared is not None and shared.serves(snap)
                      else SharedFits(snap, version=None))  # this fit's own, never handed on
+            reuse.begin(snap)
             if snap is store and store.is_open:
                 return self._fit(store, reuse)
             with snap:
@@ -147,7 +196,7 @@ class DualThreatModel:
         last = self._last_month(store, as_of)
         self.months_ = pd.period_range(pd.Period(self.start, freq="M"), last, freq="M")
         reference = (pd.Period(self.reference[0], freq="M"), pd.Period(self.reference[1], freq="M"))
-        resolved = resolve_indicators(store)
+        resolved = shared.get("resolved", _public_rows(store, ("indicators",)), lambda: resolve_indicators(store))
 
         self.components_: dict[tuple[str, str, str], ComponentFit] = {}
         threat_rows, indicator_rows = [], []
@@ -184,11 +233,11 @@ class DualThreatModel:
     # ------------------------------------------------------------------------------------------------
     def _component(self, columns: list[Column], reference: tuple[pd.Period, pd.Period],
                    shared: SharedFits) -> ComponentFit:
-        """``fit_component`` of these columns, or the same fit that ``shared`` already holds."""
+        """``fit_component`` of these columns, or the same fit that ``shared`` already holds (the entry keeps
+        its columns, so that the ids in its key stay theirs)."""
         key = (tuple(id(c) for c in columns), self.months_[0], self.months_[-1], reference, self.bounds_)
-        if key not in shared.components:
-            shared.components[key] = fit_component(columns, self.months_, reference, self.bounds_)
-        return shared.components[key]
+        return shared.get("components", key, lambda: (
+            tuple(columns), fit_component(columns, self.months_, reference, self.bounds_)))[1]
 
     def _columns(self, store: Store, inds: list[Indicator], theater: Theater, last: pd.Period,
                  reference: tuple[pd.Period, pd.Period], resolved: pd.DataFrame,
@@ -197,23 +246,30 @@ class DualThreatModel:
         columns: list[Column] = []
         rows = []
         for ind in inds:
-            key = (ind, theater.patron, last, self.months_[0], reference[0], self.basis_months)
-            if key not in shared.columns:
-                shared.columns[key] = self._indicator_columns(store, ind, theater, last, reference, resolved, shared)
-            cols, info = shared.columns[key]
+            okey, obs = self._observations(store, ind, theater, last, resolved, shared)
+            key = (okey, len(obs), self.months_[0], reference[0], self.basis_months)
+            cols, info = shared.get("columns", key, lambda: self._indicator_columns(ind, obs, reference))
             columns += cols
             rows.append(dict(info))
         return columns, rows
 
-    def _indicator_columns(self, store: Store, ind: Indicator, theater: Theater, last: pd.Period,
-                           reference: tuple[pd.Period, pd.Period], resolved: pd.DataFrame,
-                           shared: SharedFits) -> tuple[list[Column], dict]:
+    def _observations(self, store: Store, ind: Indicator, theater: Theater, last: pd.Period,
+                      resolved: pd.DataFrame, shared: SharedFits) -> tuple[tuple, pd.DataFrame]:
+        """The indicator's observations up to ``last`` and the key of what they were computed from. As of a
+        date they are read up to the source data's last month, whatever the date (with the rows public then),
+        and cut at ``last``: the cut is the same rows (:func:`~dualthreat.measure.series.observations`), and
+        the next dates reuse them until a table the indicator reads gains a public row."""
+        bound = max(last, shared.source_last_month(self)) if isinstance(store, AsOfStore) else last
+        key = (ind, theater.patron, _public_rows(store, TABLES_READ.get(ind.table, tuple(TABLES)), ind.series), bound)
+        obs = shared.get("observations", key, lambda: observations(store, ind, theater, bound, resolved))
+        if bound != last and not obs.empty:
+            obs = obs[obs["end"] <= last]
+        return key, obs
+
+    def _indicator_columns(self, ind: Indicator, obs: pd.DataFrame,
+                           reference: tuple[pd.Period, pd.Period]) -> tuple[list[Column], dict]:
         """One indicator's columns (one per aggregation length) on its fixed scale, and its row of facts."""
         columns: list[Column] = []
-        okey = (ind, theater.patron, last)
-        if okey not in shared.observations:
-            shared.observations[okey] = observations(store, ind, theater, last, resolved)
-        obs = shared.observations[okey]
         obs = obs[obs["end"] >= self.months_[0]] if not obs.empty else obs
         info = {"ally": ind.ally, "level": ind.level, "source": ind.source, "indicator": ind.id,
                 "table": ind.table, "series": ind.series, "sign": ind.sign, "observations": len(obs),

@@ -161,7 +161,7 @@ def disapprove_reject(store: Store, dyads: tuple[tuple[str, str], ...]) -> list[
     import ibis
 
     states = sorted({s for d in dyads for s in d})
-    con = ibis.duckdb.connect(str(store.path), read_only=True)
+    con = ibis.duckdb.from_connection(store.connect(read_only=True))  # an as-of store: its views
     try:
         p = ev.prepare(con.table("events"), states)
         p = p.mutate(year=p.month.substr(0, 4).cast("int64"))
