@@ -65,6 +65,15 @@ POSSIBLE: dict[str, tuple[str, ...]] = {
 SIDE: dict[str, float] = {"toward_us": 1.0, "toward_china": -1.0, "hedge": 0.0, "autonomy": 0.0,
                           "constrained": 0.0, "japan_rok_up": 1.0, "japan_rok_down": -1.0}
 
+# the two tables above as one row per domain over DIRECTIONS (1/0 possible, and the side where possible)
+_POSSIBLE_ROW = {dom: np.array([d in POSSIBLE[dom] for d in DIRECTIONS], dtype=float) for dom in POSSIBLE}
+_SIDE_ROW = {dom: np.array([SIDE[d] if d in POSSIBLE[dom] else 0.0 for d in DIRECTIONS]) for dom in POSSIBLE}
+
+
+def side_row(domain: str) -> np.ndarray:
+    """Each direction's side in ``domain`` (0 where the direction is not possible there)."""
+    return _SIDE_ROW[domain]
+
 # ---------------------------------------------------------------------------------------------------- priors
 
 #: The score of the great-power ally (Japan in Northeast Asia, the theater's ``great_power_ally`` role): weights
@@ -144,7 +153,7 @@ def framework_score(X: pd.DataFrame, ally: str, score: str = "dual_threat",
 
 def possible_mask(domains: pd.Series | list[str]) -> np.ndarray:
     """Rows x directions, True where the direction is possible in the row's domain."""
-    return np.array([[d in POSSIBLE[dom] for d in DIRECTIONS] for dom in domains], dtype=bool)
+    return np.array([_POSSIBLE_ROW[dom] for dom in domains], dtype=bool).reshape(len(domains), len(DIRECTIONS))
 
 
 def check_possible(domains: pd.Series, directions: pd.Series) -> None:
@@ -175,7 +184,7 @@ class BaseRate:
 
     def fit(self, X: pd.DataFrame, y: pd.Series | list[str]) -> BaseRate:
         y = pd.Series(list(y), index=X.index)
-        check_possible(X["domain"], y)
+        check_possible(X["domain"].tolist(), y.tolist())
         k = len(DIRECTIONS)
         idx = np.array([DIRECTIONS.index(d) for d in y])
         onehot = np.zeros((len(y), k))
@@ -195,7 +204,7 @@ class BaseRate:
         c_all = self.counts_.all - minus
         c_actor = self.counts_.actor.get(actor, zero) - minus
         c_cell = self.counts_.cell.get((actor, domain), zero) - minus
-        mask = np.array([d in POSSIBLE[domain] for d in DIRECTIONS], dtype=float)
+        mask = _POSSIBLE_ROW[domain]
         p_all = (c_all + self.top_smoothing) / (c_all.sum() + len(DIRECTIONS) * self.top_smoothing)
         p_actor = (c_actor + self.smoothing * p_all) / (c_actor.sum() + self.smoothing)
         prior = p_actor * mask
@@ -203,12 +212,24 @@ class BaseRate:
         return (c_cell * mask + self.smoothing * prior) / ((c_cell * mask).sum() + self.smoothing)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return np.array([self._rate(a, d) for a, d in zip(X["actor"], X["domain"])]).reshape(len(X), -1)
+        return np.array([self._rate(a, d) for a, d in zip(X["actor"].tolist(), X["domain"].tolist())]
+                        ).reshape(len(X), -1)
 
     def leave_one_out(self) -> np.ndarray:
-        """The base rate of each training episode from all the other training episodes."""
-        return np.array([self._rate(a, d, o) for a, d, o in zip(self._actors, self._domains, self._onehot)]
-                        ).reshape(len(self._actors), -1)
+        """The base rate of each training episode from all the other training episodes (``_rate`` with the
+        episode's own count taken out, for all rows at once)."""
+        o = self._onehot
+        k = len(DIRECTIONS)
+        c_all = self.counts_.all[None, :] - o
+        c_actor = np.array([self.counts_.actor[a] for a in self._actors]).reshape(o.shape) - o
+        c_cell = np.array([self.counts_.cell[(a, d)] for a, d in zip(self._actors, self._domains)]
+                          ).reshape(o.shape) - o
+        mask = np.array([_POSSIBLE_ROW[d] for d in self._domains]).reshape(o.shape)
+        p_all = (c_all + self.top_smoothing) / (c_all.sum(axis=1) + k * self.top_smoothing)[:, None]
+        p_actor = (c_actor + self.smoothing * p_all) / (c_actor.sum(axis=1) + self.smoothing)[:, None]
+        prior = p_actor * mask
+        prior /= prior.sum(axis=1)[:, None]
+        return (c_cell * mask + self.smoothing * prior) / ((c_cell * mask).sum(axis=1) + self.smoothing)[:, None]
 
 
 # ------------------------------------------------------------------------------------------- decision model
@@ -263,8 +284,9 @@ class DecisionModel:
     # -------------------------------------------------------------------------------------------------
     def _terms(self, X: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Allies, the actor weights (rows x allies), score means and sds (rows x allies), and availability."""
-        allies = sorted({a for actor in X["actor"] for a in actor_weights(actor)})
-        c = np.array([[actor_weights(actor).get(a, 0.0) for a in allies] for actor in X["actor"]]
+        actors = X["actor"].tolist()
+        allies = sorted({a for actor in set(actors) for a in actor_weights(actor)})
+        c = np.array([[actor_weights(actor).get(a, 0.0) for a in allies] for actor in actors]
                      ).reshape(len(X), len(allies))
         mean = np.zeros((len(X), len(allies)))
         sd = np.zeros((len(X), len(allies)))
@@ -280,8 +302,7 @@ class DecisionModel:
 
     @staticmethod
     def _side(domains: pd.Series) -> np.ndarray:
-        return np.array([[SIDE[d] if d in POSSIBLE[dom] else 0.0 for d in DIRECTIONS] for dom in domains]
-                        ).reshape(len(domains), len(DIRECTIONS))
+        return np.array([_SIDE_ROW[dom] for dom in list(domains)]).reshape(len(domains), len(DIRECTIONS))
 
     def _proba(self, pi: np.ndarray, side: np.ndarray, c: np.ndarray, mean: np.ndarray, sd: np.ndarray,
                lam: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from dualthreat.ingest.curated import DIRECTIONS
-from dualthreat.model.decision import POSSIBLE, SIDE, DecisionModel, actor_weights, framework_score, tilted_proba
+from dualthreat.model.decision import POSSIBLE, DecisionModel, actor_weights, framework_score, side_row, tilted_proba
 from dualthreat.theater import Theater
 
 
@@ -74,8 +74,7 @@ class BootstrapDecisions:
         key = (replicate, actor, domain)
         if key not in self._cell:
             cell = pd.DataFrame({"actor": [actor], "domain": [domain]})
-            self._cell[key] = (m.base_rate_.predict_proba(cell)[0],
-                               np.array([SIDE[d] if d in POSSIBLE[domain] else 0.0 for d in DIRECTIONS]))
+            self._cell[key] = (m.base_rate_.predict_proba(cell)[0], side_row(domain))
         pi0, side0 = self._cell[key]
         n = len(next(iter(scores.values())))
         eta = np.zeros(n)
