@@ -3,7 +3,7 @@
 event ingest and monthly aggregation against a pandas baseline and a bare DuckDB scan.
 
     .venv/bin/python bench/run.py [--cases 1500000:0.2:1500000,10000000] [--data bench/data] [--repeat 3]
-        [--help-repeat 9] [--no-main-job]
+        [--help-repeat 9] [--no-main-job] [--startup-baseline DIR] [--ingest-baseline DIR]
 
 The main job: ``dualthreat run`` on a fresh store (once; as the console script runs it, noting at exit which
 libraries it loaded) against the floor process, which imports the same libraries and reads every table of
@@ -25,7 +25,10 @@ each timed as whole processes (start-up included):
 (b) a pandas baseline written the way a GDELT user writes it: ``pd.read_csv`` of each file with the GDELT
     header (``on_bad_lines="skip"`` and ``encoding_errors="replace"``, without which pandas stops at the first
     malformed line), the five countries filtered, then a group-by on month and dyad;
-(c) a bare DuckDB ``count(*)`` over the same files (all columns text, malformed lines ignored).
+(c) a bare DuckDB ``count(*)`` over the same files (all columns text, malformed lines ignored);
+(a-base) with ``--ingest-baseline DIR``: (a) on another checkout's code (DIR/src first on PYTHONPATH; its
+    compiled modules must be built or copied there), in turn with (a) and (c), so that before and after are
+    compared in the same run on a machine whose load changes.
 
 and, once per run: the fixed cost of (a)'s two processes (the same two commands on a file of 26 real lines) and
 of (c)'s (on the same small file), and of the first ``events monthly`` with no compiled SQL in its cache (it
@@ -249,7 +252,7 @@ def case_folder(case: dict, data: Path) -> Path:
     return folder
 
 
-def bench_case(case: dict, data: Path, repeat: int, tmp: Path) -> dict:
+def bench_case(case: dict, data: Path, repeat: int, tmp: Path, baseline: Path | None = None) -> dict:
     from dualthreat.ingest.events import GDELT2_NAMES
 
     folder = case_folder(case, data)
@@ -259,13 +262,25 @@ def bench_case(case: dict, data: Path, repeat: int, tmp: Path) -> dict:
     res: dict = {**case, "files": len(files), "bytes": sum(p.stat().st_size for p in files), "load_before": load1()}
 
     # (a) and (c) alternately, so that a change of the machine's load touches both alike
-    a_runs, c_runs = [], []
+    a_runs, c_runs, base_runs = [], [], []
     for i in range(repeat):
         a_runs.append(time_dualthreat(folder, tmp / f"bench-{i}.duckdb", tmp))
         c_runs.append(time_count(folder))
+        if baseline is not None:  # its own cache of compiled SQL: the SQL is keyed by the measure's code
+            base_runs.append(time_dualthreat(folder, tmp / f"bench-base-{i}.duckdb", tmp,
+                                             {"PYTHONPATH": str(baseline / "src"),
+                                              "DUALTHREAT_CACHE_DIR": str(tmp / "sql-cache-base")}))
     res["a"], res["c"] = median_run(a_runs), median_run(c_runs)
     res["a_all_s"] = [round(r["total_s"], 2) for r in a_runs]
     res["c_all_s"] = [round(r["total_s"], 2) for r in c_runs]
+    if baseline is not None:
+        res["a_base"] = median_run(base_runs)
+        res["a_base_all_s"] = [round(r["total_s"], 2) for r in base_runs]
+        res["a_base"]["commit"] = subprocess.run(["git", "-C", str(baseline), "rev-parse", "--short", "HEAD"],
+                                                 capture_output=True, text=True).stdout.strip()
+        for k in ("rows_in", "rejected", "monthly_rows", "theater_events"):
+            if res["a_base"][k] != res["a"][k]:
+                raise SystemExit(f"the baseline disagrees on {k}: {res['a'][k]} against {res['a_base'][k]}")
     # (a-sql) the reference path, once; it must find the same
     res["a_sql"] = time_dualthreat(folder, tmp / "bench-sql.duckdb", tmp, {"DUALTHREAT_EVENT_SCANNER": "sql"})
     for k in ("rows_in", "rejected", "monthly_rows", "theater_events"):
@@ -287,6 +302,9 @@ def bench_case(case: dict, data: Path, repeat: int, tmp: Path) -> dict:
         res[k]["rows_per_s"] = rows / res[k]["total_s"]
     res["a_over_b"] = res["a"]["total_s"] / res["b"]["total_s"]
     res["a_over_c"] = res["a"]["total_s"] / res["c"]["total_s"]
+    if baseline is not None:
+        res["a_base_over_c"] = res["a_base"]["total_s"] / res["c"]["total_s"]
+        res["a_over_a_base"] = res["a"]["total_s"] / res["a_base"]["total_s"]
     return res
 
 
@@ -518,6 +536,12 @@ def report(results: list[dict], fixed: dict | None, help_: dict, info: dict, mai
             f"load {ph['load'][0]:.2f} / {ph['load'][1]:.2f} (pandas imported: {ph['pandas_imported']}). "
             f"Scanner parts, first file, CPU s of one thread: read {pt['read']:.3f}, SHA-256 {pt['sha256']:.3f}, "
             f"scan {pt['scan']:.3f}, take {pt['take']:.3f}, Arrow {pt['arrow']:.3f} ({pt['kept']:,} kept)")
+        if "a_base" in r:
+            ab = r["a_base"]
+            lines.append(
+                f"{r['name']}: baseline {ab['commit']} (a-base) {ab['total_s']:.2f} s ({ab['ingest_s']:.2f} + "
+                f"{ab['monthly_s']:.2f}; CPU {ab['ingest_cpu_s']:.2f} + {ab['monthly_cpu_s']:.2f}), runs "
+                f"{r['a_base_all_s']} s; a-base/c {r['a_base_over_c']:.2f}, a/a-base {r['a_over_a_base']:.2f}")
     if fixed:
         fa, fc, fm = fixed["a"], fixed["c"], fixed["monthly_cold"]
         lines += ["", f"fixed cost, 26 real lines: (a) {fa['total_s']:.2f} s (ingest {fa['ingest_s']:.2f} + monthly "
@@ -536,6 +560,8 @@ def main() -> int:
     ap.add_argument("--help-repeat", type=int, default=9)
     ap.add_argument("--startup-baseline", type=Path, default=None,
                     help="a checkout of another commit: its start-up cases are timed in the same run (NAME@baseline)")
+    ap.add_argument("--ingest-baseline", type=Path, default=None,
+                    help="a checkout of another commit: (a) is timed on its code too, in the same run (a-base)")
     ap.add_argument("--main-job", action=argparse.BooleanOptionalAction, default=True,
                     help="time `dualthreat run` on a fresh store against the floor process (about 1.5 minutes)")
     args = ap.parse_args()
@@ -556,7 +582,7 @@ def main() -> int:
             print(json.dumps(fixed, indent=1), flush=True)
         for case in (parse_case(c) for c in args.cases.split(",") if c):
             print(f"benchmarking {case['name']} ...", flush=True)
-            results.append(bench_case(case, args.data, args.repeat, Path(tmp)))
+            results.append(bench_case(case, args.data, args.repeat, Path(tmp), args.ingest_baseline))
             print(json.dumps(results[-1], indent=1), flush=True)
     try:
         info["load_after"] = open("/proc/loadavg").read().split()[:3]
