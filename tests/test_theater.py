@@ -246,10 +246,14 @@ def test_the_code_scan_finds_a_code() -> None:
     assert [h.split(":")[0] for h in hits] == ["1", "2", "3"]
 
 
-# The threat components are maximum-likelihood fits (L-BFGS-B): rerun on the same data they can move in the
-# third decimal (seen: 0.0009 on one annual value across runs), so numbers are pinned to that, and sentences are
-# pinned word for word with their numbers within the same tolerance.
-ABS_TOL, REL_TOL = 5e-3, 1e-3
+# The threat components are maximum-likelihood fits (L-BFGS-B) and move in the third decimal with the machine:
+# rerun on the same data and code they moved by 0.0009 on one annual value (same machine), and by up to 0.018 on
+# another CPU's BLAS kernels (measured 2026-12-03 on an AMD EPYC machine: its default OpenBLAS kernel against
+# OPENBLAS_CORETYPE=Sandybridge, which reproduces this pin within 0.0022; 17 of the pinned numbers moved by more
+# than 0.005, all of them Japan's local China component, flat in its likelihood, and the tests that read it, H1,
+# H6, H22; no verdict moved). So numbers are pinned to 0.025, sentences word for word with their numbers within
+# the same tolerance, and the verdicts exactly.
+ABS_TOL, REL_TOL = 2.5e-2, 1e-3
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 
