@@ -109,6 +109,18 @@ def test_may_be_stored_is_false_only_when_no_stored_key_is_in_the_staged_range()
     assert store_module._may_be_stored(con, "t", "x", "DOUBLE")  # not checked by range (NaN): always joined
 
 
+def test_an_infinite_date_is_always_joined() -> None:
+    """Python reads DuckDB's infinite dates as the last and first representable days, so a range test could miss
+    a stored infinite date equal to a staged one: such a file is always checked row by row."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (d DATE)")
+    con.execute("INSERT INTO t VALUES ('infinity')")
+    con.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT DATE '2001-01-01' AS d")
+    assert not store_module._may_be_stored(con, "t", "d", "DATE")
+    con.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT 'infinity'::DATE AS d")
+    assert store_module._may_be_stored(con, "t", "d", "DATE")
+
+
 def test_rows_are_staged_in_row_groups_unchanged() -> None:
     import pyarrow as pa
 

@@ -4,12 +4,15 @@ no way around them to the source's file, and results identical to fits from scra
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from dualthreat.measure import series as S
 from dualthreat.measure.unga import vote_agreement
-from dualthreat.measure.vintage import RULES, AsOfStore, join_sql, published_sql, snapshot
+from dualthreat.measure.vintage import RULES, SOURCE_CATALOG, AsOfStore, join_sql, published_sql, snapshot
 from dualthreat.model import dualthreat as D
 from dualthreat.store import Store, StoreError
 from dualthreat.theater import load_theater
@@ -43,6 +46,23 @@ def test_an_as_of_store_cannot_be_read_through_its_source_s_file_or_written(defa
             snap.connect()
         with pytest.raises(StoreError, match="cannot load"):
             snap.load([], kind="test")
+
+
+def test_no_measure_or_model_reads_around_the_views():
+    """The source stays attached beside the views (they need it): no reader may name its catalog, list the
+    attached databases or go to the source store of an as-of store (the one use: SharedFits knowing whose
+    store it is)."""
+    package = Path(D.__file__).parents[1]
+    found = []
+    for path in sorted([*package.glob("measure/*.py"), *package.glob("model/*.py")]):
+        if path.name == "vintage.py":
+            continue
+        text = path.read_text("utf-8")
+        for pattern in (SOURCE_CATALOG, "duckdb_databases", r"\bATTACH\b", r"\b(store|snap)\.source\b"):
+            for m in re.finditer(pattern, text):
+                line = text.splitlines()[text.count("\n", 0, m.start())].strip()
+                found.append(f"{path.name}: {line}")
+    assert found == ["dualthreat.py: source = store.source if isinstance(store, AsOfStore) else store"], found
 
 
 def test_observations_up_to_an_earlier_month_are_the_first_rows_of_later_ones(default_base):

@@ -137,16 +137,24 @@ def published_rows(store: Store, table: str, columns: str = "t.*") -> pd.DataFra
                        f'{join_sql(table)}').to_pandas()
 
 
+SOURCE_CATALOG = "asof_source"  # the source store, attached read-only beside an as-of store's views
+
+
 def _view_sql(table: str, day: str) -> str:
     r = rule(table)
     cut = "" if r.published is None else f"WHERE ({r.published}) < DATE '{day}'"
-    return f'CREATE VIEW "{table}" AS SELECT t.* FROM src."{table}" t {r.join} {cut}'
+    sql = f'CREATE VIEW "{table}" AS SELECT t.* FROM src."{table}" t {r.join} {cut}'
+    return sql.replace("src.", f"{SOURCE_CATALOG}.")
 
 
 class AsOfStore(Store):
     """The store as it stood on ``as_of`` (made by :func:`snapshot`): each canonical table is a view of the
     ``source`` store's table holding only the rows published before that date (a table the source lacks is
-    empty). Read-only; it has no file of its own, so that nothing can read the source's file through it.
+    empty). Read-only, with no file of its own: a reader that opens a path, or names a table as every reader
+    does (unqualified), gets the views. The source is attached as the catalog :data:`SOURCE_CATALOG`, which the
+    views need; only a query naming that catalog, or one going through ``source``, reads its later rows, and
+    no measure or model does (``tests/test_vintage.py`` scans them). Its data version is that of an empty load
+    log, the same at every date: nothing may be cached under it.
 
     ``visible(tables)``: how many rows of each table the date lets through. Rows become public once and stay
     public, so for the same source data the counts name the rows exactly: two dates with the same counts in
@@ -162,9 +170,10 @@ class AsOfStore(Store):
         self._series_counts: dict[str, dict[str, int]] = {}
         con = duckdb.connect()
         try:
-            con.execute(f"ATTACH '{source.path}' AS src (READ_ONLY)")
+            con.execute(f"ATTACH '{source.path}' AS {SOURCE_CATALOG} (READ_ONLY)")
             present = {r[0] for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'").fetchall()}
+                f"SELECT table_name FROM information_schema.tables WHERE table_catalog = '{SOURCE_CATALOG}'"
+            ).fetchall()}
             for name, table in TABLES.items():
                 con.execute(_view_sql(name, self.as_of) if name in present else table.create_sql())
             con.execute(LOADS_SQL)

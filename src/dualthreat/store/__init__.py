@@ -276,6 +276,8 @@ def _may_be_stored(con: duckdb.DuckDBPyConnection, name: str, key: str, sql_type
     minimum and maximum, without reading the rows that cannot be in the range."""
     if sql_type not in _RANGE_TYPES:
         return True
+    if sql_type == "DATE" and con.execute(f'SELECT bool_or(isinf("{key}")) FROM staged').fetchall()[0][0]:
+        return True  # Python reads DuckDB's infinite dates as 9999-12-31 / 0001-01-01: no range test then
     lo, hi, nulls = con.execute(f'SELECT min("{key}"), max("{key}"), bool_or("{key}" IS NULL) FROM staged'
                                 ).fetchall()[0]
     conditions, params = [], []
