@@ -442,10 +442,28 @@ def bench_main(repeat: int, tmp: Path) -> dict:
     floors = [timed([PY, "-c", FLOOR, str(mods), str(ROOT / "data")]) for _ in range(repeat)]
     floor = median_run(floors, "wall_s")
     info = json.loads(floor["out"])
+    evaluation = bench_evaluate(tmp)
     return {"main": {k: main[k] for k in ("wall_s", "cpu_s", "peak_rss", "load")},
             "floor": {k: floor[k] for k in ("wall_s", "cpu_s", "peak_rss", "load")},
             "floor_all_s": [round(r["wall_s"], 2) for r in floors], "libraries": libs, "floor_read": info,
-            "ratio": main["wall_s"] / floor["wall_s"], "cpu_ratio": main["cpu_s"] / floor["cpu_s"]}
+            "ratio": main["wall_s"] / floor["wall_s"], "cpu_ratio": main["cpu_s"] / floor["cpu_s"],
+            "evaluation": {**evaluation, "ratio": evaluation["wall_s"] / floor["wall_s"]}}
+
+
+def bench_evaluate(tmp: Path) -> dict:
+    """``dualthreat episodes evaluate --format json`` on the calibration episodes, on a fresh default store and an
+    empty cache folder (its as-of fits included, on all cores): seconds per scored episode and per as-of fit."""
+    store = tmp / "evaluate.duckdb"
+    store.unlink(missing_ok=True)
+    env = {"DUALTHREAT_CACHE_DIR": str(tmp / "evaluate-cache")}
+    timed([DUALTHREAT, "build", "--store", str(store)], env=env)
+    run = timed([DUALTHREAT, "episodes", "evaluate", "--store", str(store), "--format", "json"], env=env)
+    store.unlink(missing_ok=True)
+    result = json.loads(run["out"])
+    dates = len({e["date"] for e in result["episodes"]} | {s["date"] for s in result.get("skipped", [])})
+    return {**{k: run[k] for k in ("wall_s", "cpu_s", "peak_rss", "load")}, "scored": result["n"],
+            "dates": dates, "per_episode_s": run["wall_s"] / max(1, result["n"]),
+            "per_date_cpu_s": run["cpu_s"] / max(1, dates)}
 
 
 def machine() -> dict:
@@ -501,6 +519,12 @@ def report_startup(help_: dict, main: dict | None) -> list[str]:
                       f"{main['floor_read']['rows']:,} rows): {f['wall_s']:.2f} s (CPU {f['cpu_s']:.2f} s, runs "
                       f"{main['floor_all_s']}), peak RSS {fmt_bytes(f['peak_rss'])}; ratio {main['ratio']:.1f} "
                       f"(CPU {main['cpu_ratio']:.1f}); load before {m['load']} / {f['load']}"]
+        e = main.get("evaluation")
+        if e:
+            lines += ["", f"`dualthreat episodes evaluate` on a fresh store: {e['wall_s']:.1f} s (CPU {e['cpu_s']:.1f} s), "
+                          f"{e['scored']} episodes scored: {e['per_episode_s']:.2f} s per episode; {e['dates']} "
+                          f"episode dates, {e['per_date_cpu_s']:.2f} CPU-s per date; {e['ratio']:.1f}x the floor; "
+                          f"peak RSS {fmt_bytes(e['peak_rss'])}; load before {e['load']}"]
     return lines
 
 
