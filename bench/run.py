@@ -7,7 +7,8 @@ event ingest and monthly aggregation against a pandas baseline and a bare DuckDB
 
 The main job: ``dualthreat run`` on a fresh store (once; as the console script runs it, noting at exit which
 libraries it loaded) against the floor process, which imports the same libraries and reads every table of
-data/ with pandas (median of ``--repeat``). The start-up: ``dualthreat --help``, ``dualthreat threats --help``,
+data/ with pandas (median of ``--repeat``); and ``dualthreat episodes evaluate`` on a fresh store (once), per
+scored episode and per episode date. The start-up: ``dualthreat --help``, ``dualthreat threats --help``,
 an argument error and an unknown command, with Typer's Rich output and with ``TYPER_USE_RICH=0`` (click's plain
 output), and a Typer app of two commands, each against ``python -c "import typer, rich"`` (dualthreat's bytecode
 written first; with ``--startup-baseline DIR`` the same cases on another checkout's code, in the same run).
