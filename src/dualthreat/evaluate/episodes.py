@@ -293,8 +293,9 @@ def episode_features(store: Store, dates: list, theater: Theater | None = None, 
                         progress(len(got) + len(done))
         except BrokenProcessPool:
             warnings.warn(NO_WORKERS, RuntimeWarning, stacklevel=2)
-    shared = SharedFits(store)
-    for w in todo[len(done):]:
+    left = todo[len(done):]
+    shared = SharedFits(store) if left else None
+    for w in left:
         done.append(_features_as_of(store, theater, w, shared))
         if progress:
             progress(len(got) + len(done))

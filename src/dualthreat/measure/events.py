@@ -482,7 +482,8 @@ def run_measure(measure: str, store: Any, *, engine: str = "duckdb", states: Seq
         import duckdb
 
         sql = compiled_measure(measure, states, root_only=root_only, dedup=dedup)
-        con = store.connect(read_only=True) if hasattr(store, "connect") else duckdb.connect(str(store), read_only=True)
+        con = (store.connect(read_only=True) if hasattr(store, "connect")
+               else duckdb.connect(str(store), read_only=True))
         try:
             table = con.sql(sql.table).to_arrow_table().cast(sql.schema)
             counts = dropped(sql.stages, con.sql(sql.drops).fetchall()[0])
@@ -512,14 +513,14 @@ def dyad_month(store: Any, *, engine: str = "duckdb", states: Sequence[str] | No
     """The dyad-month table of the store (see :func:`dyad_month_expr`) as a pandas DataFrame: ``dataset``,
     ``month``, ``source``, ``target``, ``events``, ``quad1``..``quad4``, ``goldstein_sum``, ``goldstein_mean``,
     ``net_coop``, the mention-weighted ``*_m`` columns and the ``*_share`` columns."""
-    return run_measure("monthly", store if hasattr(store, "connect") else _path(store), engine=engine, states=states, root_only=root_only,
+    return run_measure("monthly", store, engine=engine, states=states, root_only=root_only,
                        dedup=dedup).table.to_pandas()
 
 
 def protests(store: Any, *, engine: str = "duckdb", states: Sequence[str] | None = None, root_only: bool = False,
              dedup: str = "id") -> Any:
     """Protest events (CAMEO root 14) by source against target per month (see :func:`protests_expr`)."""
-    return run_measure("protests", store if hasattr(store, "connect") else _path(store), engine=engine, states=states, root_only=root_only,
+    return run_measure("protests", store, engine=engine, states=states, root_only=root_only,
                        dedup=dedup).table.to_pandas()
 
 

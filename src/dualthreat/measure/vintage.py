@@ -156,7 +156,7 @@ class AsOfStore(Store):
     no measure or model does (``tests/test_vintage.py`` scans them). Its data version is that of an empty load
     log, the same at every date: nothing may be cached under it.
 
-    ``visible(tables)``: how many rows of each table the date lets through. Rows become public once and stay
+    ``public_rows(table)``: how many rows of a table the date lets through. Rows become public once and stay
     public, so for the same source data the counts name the rows exactly: two dates with the same counts in
     the tables a measure reads give that measure the same rows (what :class:`~dualthreat.model.SharedFits`
     keys its reuse across dates on)."""
@@ -206,17 +206,14 @@ class AsOfStore(Store):
     def load(self, *args: object, **kwargs: object) -> Any:  # noqa: ANN401
         raise StoreError(f"cannot load into the store as of {self.as_of}: load into {self.source.path}")
 
-    def visible(self, tables: tuple[str, ...]) -> tuple[int, ...]:
-        """The number of rows of each of ``tables`` public before ``as_of`` (all tables counted once, in one
-        query)."""
-        if self._counts is None:
-            union = " UNION ALL ".join(f"SELECT '{n}' AS name, count(*) AS n FROM \"{n}\"" for n in TABLES)
-            self._counts = {r["name"]: int(r["n"]) for r in self.query(union).to_pylist()}
-        return tuple(self._counts[t] for t in tables)
-
-    def visible_series(self, table: str, series: str) -> int:
-        """The number of rows of ``table`` with this ``series`` public before ``as_of`` (all series counted in
-        one query)."""
+    def public_rows(self, table: str, series: str | None = None) -> int:
+        """The number of rows of ``table`` (of its rows of ``series``, if given) public before ``as_of``. The
+        tables are counted in one query, and a table's series in one more, the first time they are asked for."""
+        if series is None:
+            if self._counts is None:
+                union = " UNION ALL ".join(f"SELECT '{n}' AS name, count(*) AS n FROM \"{n}\"" for n in TABLES)
+                self._counts = {r["name"]: int(r["n"]) for r in self.query(union).to_pylist()}
+            return self._counts[table]
         if table not in self._series_counts:
             self._series_counts[table] = {r["series"]: int(r["n"]) for r in self.query(
                 f'SELECT series, count(*) AS n FROM "{table}" GROUP BY series').to_pylist()}

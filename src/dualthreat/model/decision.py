@@ -198,38 +198,29 @@ class BaseRate:
         self._onehot, self._actors, self._domains = onehot, actors, domains
         return self
 
-    def _rate(self, actor: str, domain: str, minus: np.ndarray | None = None) -> np.ndarray:
-        zero = np.zeros(len(DIRECTIONS))
-        minus = zero if minus is None else minus
-        c_all = self.counts_.all - minus
-        c_actor = self.counts_.actor.get(actor, zero) - minus
-        c_cell = self.counts_.cell.get((actor, domain), zero) - minus
-        mask = _POSSIBLE_ROW[domain]
-        p_all = (c_all + self.top_smoothing) / (c_all.sum() + len(DIRECTIONS) * self.top_smoothing)
-        p_actor = (c_actor + self.smoothing * p_all) / (c_actor.sum() + self.smoothing)
-        prior = p_actor * mask
-        prior /= prior.sum()
-        return (c_cell * mask + self.smoothing * prior) / ((c_cell * mask).sum() + self.smoothing)
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return np.array([self._rate(a, d) for a, d in zip(X["actor"].tolist(), X["domain"].tolist())]
-                        ).reshape(len(X), -1)
-
-    def leave_one_out(self) -> np.ndarray:
-        """The base rate of each training episode from all the other training episodes (``_rate`` with the
-        episode's own count taken out, for all rows at once)."""
-        o = self._onehot
+    def _rates(self, actors: list[str], domains: list[str], minus: np.ndarray | None = None) -> np.ndarray:
+        """The pooled rate of each row (rows x directions), each level's counts less ``minus`` (rows x
+        directions: an episode's own count, for its leave-one-out rate)."""
         k = len(DIRECTIONS)
-        c_all = self.counts_.all[None, :] - o
-        c_actor = np.array([self.counts_.actor[a] for a in self._actors]).reshape(o.shape) - o
-        c_cell = np.array([self.counts_.cell[(a, d)] for a, d in zip(self._actors, self._domains)]
-                          ).reshape(o.shape) - o
-        mask = np.array([_POSSIBLE_ROW[d] for d in self._domains]).reshape(o.shape)
+        zero = np.zeros(k)
+        minus = np.zeros((len(actors), k)) if minus is None else minus
+        c_all = self.counts_.all[None, :] - minus
+        c_actor = np.array([self.counts_.actor.get(a, zero) for a in actors]).reshape(minus.shape) - minus
+        c_cell = np.array([self.counts_.cell.get((a, d), zero) for a, d in zip(actors, domains)]
+                          ).reshape(minus.shape) - minus
+        mask = np.array([_POSSIBLE_ROW[d] for d in domains]).reshape(minus.shape)
         p_all = (c_all + self.top_smoothing) / (c_all.sum(axis=1) + k * self.top_smoothing)[:, None]
         p_actor = (c_actor + self.smoothing * p_all) / (c_actor.sum(axis=1) + self.smoothing)[:, None]
         prior = p_actor * mask
         prior /= prior.sum(axis=1)[:, None]
         return (c_cell * mask + self.smoothing * prior) / ((c_cell * mask).sum(axis=1) + self.smoothing)[:, None]
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self._rates(X["actor"].tolist(), X["domain"].tolist())
+
+    def leave_one_out(self) -> np.ndarray:
+        """The base rate of each training episode from all the other training episodes."""
+        return self._rates(list(self._actors), list(self._domains), self._onehot)
 
 
 # ------------------------------------------------------------------------------------------- decision model

@@ -120,8 +120,7 @@ def _public_rows(store: Store, tables: tuple[str, ...], series: str | None = Non
     its rows of ``series``); else () (all the store's)."""
     if not isinstance(store, AsOfStore):
         return ()
-    return tuple(store.visible_series(t, series) if series is not None and t in SERIES_TABLES
-                 else store.visible((t,))[0] for t in tables)
+    return tuple(store.public_rows(t, series if t in SERIES_TABLES else None) for t in tables)
 
 
 def _version(store: Store) -> str | None:
